@@ -1,0 +1,4 @@
+export { CaptureManager, type CaptureOptions, type CaptureStats, type CapturedConnection, type EnrolledPodState, type PodCapture } from './capture-manager.js';
+export { captureDefaults } from './capture-defaults.js';
+export type { OriginalDestination } from './capture-maps.js';
+export { findCgroup2Root } from './kernel-mounts.js';

@@ -1,0 +1,89 @@
+import { closeSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { isWeftError } from '@weft/api';
+import { listenInNetns } from '@weft/native';
+
+/** The listening sockets the agent owns inside one pod's network namespace. */
+export interface PodListeners {
+  /** 127.0.0.1:<outbound> and, when the pod has IPv6, [::1]:<outbound>. */
+  outbound: Server[];
+  /** [::]:<inbound> dual-stack, or 0.0.0.0:<inbound> when IPv6 is off in the pod. */
+  inbound: Server;
+  /** fd of the inbound listener, for the SOCKMAP. */
+  inboundFd: number;
+  close(): Promise<void>;
+}
+
+export interface PodListenerOptions {
+  netnsPath: string;
+  outboundPort: number;
+  inboundPort: number;
+  onOutbound: (socket: Socket) => void;
+  onInbound: (socket: Socket) => void;
+}
+
+/** Errors that mean "this address family is not available in the pod". */
+const familyUnavailable = ['WEFT_NATIVE_ADDRESS_NOT_AVAILABLE'];
+
+async function optional(open: () => Promise<number>): Promise<number | undefined> {
+  try {
+    return await open();
+  } catch (error) {
+    if (isWeftError(error) && familyUnavailable.includes(error.code)) return undefined;
+    throw error;
+  }
+}
+
+function adopt(fd: number, onConnection: (socket: Socket) => void): Promise<Server> {
+  // pauseOnConnect: the handler decides when to read, so no byte is lost before it runs.
+  const server = createServer({ pauseOnConnect: true }, onConnection);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ fd }, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/**
+ * Opens the pod's listeners in its netns and serves them from this process. Everything
+ * opened is closed again when a later step fails.
+ */
+export async function openPodListeners(options: PodListenerOptions): Promise<PodListeners> {
+  const { netnsPath: netns, outboundPort, inboundPort } = options;
+  const unadopted = new Set<number>();
+  const servers: Server[] = [];
+  const track = (fd: number): number => (unadopted.add(fd), fd);
+  const serve = async (fd: number, onConnection: (socket: Socket) => void): Promise<Server> => {
+    const server = await adopt(fd, onConnection);
+    unadopted.delete(fd);
+    servers.push(server);
+    return server;
+  };
+  try {
+    const outbound4 = track(await listenInNetns({ netns, family: 4, address: '127.0.0.1', port: outboundPort }));
+    const outbound6 = await optional(() => listenInNetns({ netns, family: 6, address: '::1', port: outboundPort, v6only: true }));
+    if (outbound6 !== undefined) track(outbound6);
+    const inboundFd = track(
+      (await optional(() => listenInNetns({ netns, family: 6, address: '::', port: inboundPort }))) ??
+        (await listenInNetns({ netns, family: 4, address: '0.0.0.0', port: inboundPort })),
+    );
+    const outbound = [await serve(outbound4, options.onOutbound)];
+    if (outbound6 !== undefined) outbound.push(await serve(outbound6, options.onOutbound));
+    const inbound = await serve(inboundFd, options.onInbound);
+    return { outbound, inbound, inboundFd, close: () => closeAll(servers) };
+  } catch (error) {
+    await closeAll(servers);
+    for (const fd of unadopted) closeSync(fd);
+    throw error;
+  }
+}
+
+async function closeAll(servers: Server[]): Promise<void> {
+  await Promise.all(servers.map(closeServer));
+}

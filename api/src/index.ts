@@ -1,0 +1,1 @@
+export { WeftError, isWeftError, type WeftErrorOptions } from './weft-error.js';

@@ -1,0 +1,76 @@
+import { createRequire } from 'node:module';
+
+/** A program of a loaded object as the addon describes it. */
+export interface RawProgram {
+  name: string;
+  type: string;
+  attachType: string;
+  attachTypeId: number;
+  fd: number;
+}
+
+export interface RawMap {
+  name: string;
+  type: string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  fd: number;
+}
+
+export interface StructLayout {
+  size: number;
+  members: { name: string; offset: number; size: number }[];
+}
+
+export interface RawBpfObject {
+  load(): void;
+  programs(): RawProgram[];
+  maps(): RawMap[];
+  btfStruct(name: string): StructLayout | null;
+  close(): void;
+}
+
+export interface NetnsSocketOptions {
+  /** Path of the network namespace, e.g. /run/netns/pod-a or /proc/<pid>/ns/net. */
+  netns: string;
+  family: 4 | 6;
+  address: string;
+  port?: number;
+  backlog?: number;
+  /** SO_MARK for the socket (needs CAP_NET_ADMIN). */
+  mark?: number;
+  v6only?: boolean;
+  freebind?: boolean;
+  /** Local address to bind before connecting. */
+  source?: string;
+  timeoutMs?: number;
+}
+
+/** The addon's exports exactly as the C++ registers them (native/src/weft_addon.cc). */
+export interface Addon {
+  BpfObject: new (path: string) => RawBpfObject;
+  mapUpdate(fd: number, key: Buffer, value: Buffer, flags: number): void;
+  mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null;
+  mapLookupAndDelete(fd: number, key: Buffer, valueSize: number): Buffer | null;
+  mapDelete(fd: number, key: Buffer): boolean;
+  mapNextKey(fd: number, key: Buffer | null, keySize: number): Buffer | null;
+  linkCreate(programFd: number, targetPath: string, attachTypeId: number): number;
+  linkDetach(fd: number): void;
+  linkInfo(fd: number): { id: number; programId: number; type: number };
+  objPin(fd: number, path: string): void;
+  objGet(path: string): number;
+  closeFd(fd: number): void;
+  listenInNetns(options: NetnsSocketOptions): Promise<number>;
+  connectInNetns(options: NetnsSocketOptions): Promise<number>;
+  netnsCookie(netnsPath: string): Promise<bigint>;
+  socketNetnsCookie(fd: number): bigint;
+  probeProgramType(type: string): boolean;
+  probeMapType(type: string): boolean;
+  probeHelper(programType: string, helper: string): boolean;
+}
+
+const require = createRequire(import.meta.url);
+
+/** The loaded addon; built by node-gyp into native/build/Release. */
+export const addon = require('../build/Release/weft_native.node') as Addon;

@@ -1,0 +1,66 @@
+import { rmSync } from 'node:fs';
+import { addon } from './addon.js';
+import { native } from './native-error.js';
+
+/**
+ * An attachment of a program (a kernel bpf_link). It lasts while this fd is open or a
+ * pin holds it; detach() ends it at once either way.
+ */
+export class BpfLink {
+  #fd: number;
+  #pinnedAt: string | undefined;
+
+  private constructor(fd: number, pinnedAt?: string) {
+    this.#fd = fd;
+    this.#pinnedAt = pinnedAt;
+  }
+
+  /** Wraps a link fd the caller owns from now on. */
+  static fromFd(fd: number): BpfLink {
+    return new BpfLink(fd);
+  }
+
+  /** Opens a link pinned on bpffs (for instance by an agent that crashed). */
+  static fromPin(path: string): BpfLink {
+    return new BpfLink(native(() => addon.objGet(path)), path);
+  }
+
+  get fd(): number {
+    return this.#fd;
+  }
+
+  get pinnedAt(): string | undefined {
+    return this.#pinnedAt;
+  }
+
+  /** Kernel ids, as `bpftool link` shows them. */
+  info(): { id: number; programId: number } {
+    const { id, programId } = native(() => addon.linkInfo(this.#fd));
+    return { id, programId };
+  }
+
+  pin(path: string): void {
+    native(() => addon.objPin(this.#fd, path));
+    this.#pinnedAt = path;
+  }
+
+  /** Removes the pin, if any; the link lives on while the fd is open. */
+  unpin(): void {
+    if (this.#pinnedAt === undefined) return;
+    rmSync(this.#pinnedAt, { force: true });
+    this.#pinnedAt = undefined;
+  }
+
+  /** Detaches the program from its target, removes the pin and closes the fd. */
+  destroy(): void {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    try {
+      native(() => addon.linkDetach(fd));
+    } finally {
+      this.unpin();
+      native(() => addon.closeFd(fd));
+    }
+  }
+}

@@ -1,0 +1,173 @@
+// Operations on BPF maps, links and pins by file descriptor. Keys and values are raw
+// bytes; typed codecs live in TypeScript next to the structs they mirror.
+#include <napi.h>
+
+#include <bpf/bpf.h>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "weft_errors.h"
+
+namespace weft {
+
+static void check_size(const Napi::CallbackInfo &info, const Napi::Buffer<uint8_t> &buf, const char *what)
+{
+	if (buf.Length() == 0)
+		throw Napi::RangeError::New(info.Env(), std::string(what) + " must not be empty");
+}
+
+static Napi::Value map_update(const Napi::CallbackInfo &info)
+{
+	int fd = arg_fd(info, 0, "mapFd");
+	auto key = arg_buffer(info, 1, "key");
+	auto value = arg_buffer(info, 2, "value");
+	uint32_t flags = arg_u32(info, 3, "flags");
+	check_size(info, key, "key");
+	if (bpf_map_update_elem(fd, key.Data(), value.Data(), flags))
+		throw_errno(info.Env(), "bpf_map_update_elem", errno);
+	return info.Env().Undefined();
+}
+
+// Returns the value, or null when the key is absent.
+static Napi::Value map_lookup_impl(const Napi::CallbackInfo &info, bool and_delete)
+{
+	int fd = arg_fd(info, 0, "mapFd");
+	auto key = arg_buffer(info, 1, "key");
+	uint32_t value_size = arg_u32(info, 2, "valueSize");
+	check_size(info, key, "key");
+	auto value = Napi::Buffer<uint8_t>::New(info.Env(), value_size);
+	int rc = and_delete ? bpf_map_lookup_and_delete_elem(fd, key.Data(), value.Data()) :
+			      bpf_map_lookup_elem(fd, key.Data(), value.Data());
+	if (rc) {
+		if (errno == ENOENT)
+			return info.Env().Null();
+		throw_errno(info.Env(), and_delete ? "bpf_map_lookup_and_delete_elem" : "bpf_map_lookup_elem", errno);
+	}
+	return value;
+}
+
+static Napi::Value map_lookup(const Napi::CallbackInfo &info)
+{
+	return map_lookup_impl(info, false);
+}
+
+static Napi::Value map_lookup_and_delete(const Napi::CallbackInfo &info)
+{
+	return map_lookup_impl(info, true);
+}
+
+// Returns true when an entry was deleted, false when there was none.
+static Napi::Value map_delete(const Napi::CallbackInfo &info)
+{
+	int fd = arg_fd(info, 0, "mapFd");
+	auto key = arg_buffer(info, 1, "key");
+	check_size(info, key, "key");
+	if (bpf_map_delete_elem(fd, key.Data())) {
+		if (errno == ENOENT)
+			return Napi::Boolean::New(info.Env(), false);
+		throw_errno(info.Env(), "bpf_map_delete_elem", errno);
+	}
+	return Napi::Boolean::New(info.Env(), true);
+}
+
+// The key after `key` (or the first key when `key` is null); null at the end.
+static Napi::Value map_next_key(const Napi::CallbackInfo &info)
+{
+	int fd = arg_fd(info, 0, "mapFd");
+	uint32_t key_size = arg_u32(info, 2, "keySize");
+	const void *cur = nullptr;
+	if (info.Length() > 1 && info[1].IsBuffer())
+		cur = info[1].As<Napi::Buffer<uint8_t>>().Data();
+	auto next = Napi::Buffer<uint8_t>::New(info.Env(), key_size);
+	if (bpf_map_get_next_key(fd, cur, next.Data())) {
+		if (errno == ENOENT)
+			return info.Env().Null();
+		throw_errno(info.Env(), "bpf_map_get_next_key", errno);
+	}
+	return next;
+}
+
+// Attaches a program to a target named by path (a cgroup directory or a netns file).
+static Napi::Value link_create(const Napi::CallbackInfo &info)
+{
+	int prog_fd = arg_fd(info, 0, "programFd");
+	std::string target = arg_string(info, 1, "targetPath");
+	uint32_t attach_type = arg_u32(info, 2, "attachTypeId");
+	int target_fd = open(target.c_str(), O_RDONLY | O_CLOEXEC);
+	if (target_fd < 0)
+		throw_errno(info.Env(), "open(" + target + ")", errno);
+	int link_fd = bpf_link_create(prog_fd, target_fd, static_cast<enum bpf_attach_type>(attach_type), nullptr);
+	int err = errno;
+	close(target_fd);
+	if (link_fd < 0)
+		throw_errno(info.Env(), "bpf_link_create(" + target + ")", err);
+	return Napi::Number::New(info.Env(), link_fd);
+}
+
+static Napi::Value link_detach(const Napi::CallbackInfo &info)
+{
+	int fd = arg_fd(info, 0, "linkFd");
+	if (bpf_link_detach(fd))
+		throw_errno(info.Env(), "bpf_link_detach", errno);
+	return info.Env().Undefined();
+}
+
+static Napi::Value obj_pin(const Napi::CallbackInfo &info)
+{
+	int fd = arg_fd(info, 0, "fd");
+	std::string path = arg_string(info, 1, "path");
+	if (bpf_obj_pin(fd, path.c_str()))
+		throw_errno(info.Env(), "bpf_obj_pin(" + path + ")", errno);
+	return info.Env().Undefined();
+}
+
+static Napi::Value obj_get(const Napi::CallbackInfo &info)
+{
+	std::string path = arg_string(info, 0, "path");
+	int fd = bpf_obj_get(path.c_str());
+	if (fd < 0)
+		throw_errno(info.Env(), "bpf_obj_get(" + path + ")", errno);
+	return Napi::Number::New(info.Env(), fd);
+}
+
+// Kernel ids of a link: its own, its program's, and the link type.
+static Napi::Value link_info(const Napi::CallbackInfo &info)
+{
+	int fd = arg_fd(info, 0, "linkFd");
+	struct bpf_link_info li = {};
+	uint32_t len = sizeof(li);
+	if (bpf_obj_get_info_by_fd(fd, &li, &len))
+		throw_errno(info.Env(), "bpf_obj_get_info_by_fd", errno);
+	Napi::Object out = Napi::Object::New(info.Env());
+	out.Set("id", Napi::Number::New(info.Env(), li.id));
+	out.Set("programId", Napi::Number::New(info.Env(), li.prog_id));
+	out.Set("type", Napi::Number::New(info.Env(), li.type));
+	return out;
+}
+
+static Napi::Value close_fd(const Napi::CallbackInfo &info)
+{
+	int fd = arg_fd(info, 0, "fd");
+	if (close(fd))
+		throw_errno(info.Env(), "close", errno);
+	return info.Env().Undefined();
+}
+
+void register_bpf_fd(Napi::Env env, Napi::Object exports)
+{
+	exports.Set("mapUpdate", Napi::Function::New(env, map_update));
+	exports.Set("mapLookup", Napi::Function::New(env, map_lookup));
+	exports.Set("mapLookupAndDelete", Napi::Function::New(env, map_lookup_and_delete));
+	exports.Set("mapDelete", Napi::Function::New(env, map_delete));
+	exports.Set("mapNextKey", Napi::Function::New(env, map_next_key));
+	exports.Set("linkCreate", Napi::Function::New(env, link_create));
+	exports.Set("linkDetach", Napi::Function::New(env, link_detach));
+	exports.Set("linkInfo", Napi::Function::New(env, link_info));
+	exports.Set("objPin", Napi::Function::New(env, obj_pin));
+	exports.Set("objGet", Napi::Function::New(env, obj_get));
+	exports.Set("closeFd", Napi::Function::New(env, close_fd));
+}
+
+} // namespace weft
