@@ -31,6 +31,19 @@ export class BpfObject {
     return new BpfObject(path, raw);
   }
 
+  /**
+   * Reads struct layouts from an object's BTF without loading it into the kernel (no
+   * privileges needed): for checking codecs in unit tests and tools.
+   */
+  static readStructLayouts(path: string, names: string[]): Record<string, StructLayout | null> {
+    const raw = native(() => new addon.BpfObject(path));
+    try {
+      return Object.fromEntries(names.map((name) => [name, raw.btfStruct(name)]));
+    } finally {
+      raw.close();
+    }
+  }
+
   /** The program whose C function has this name. */
   program(name: string): BpfProgram {
     const p = this.#programs.get(name);

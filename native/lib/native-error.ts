@@ -21,7 +21,15 @@ const permissionHint =
  * How errno values read for each kind of call. The first rule whose errno and syscall
  * prefix match wins, so specific rules come before general ones.
  */
-const rules: { errno: string; syscall?: string; diagnosis: Diagnosis }[] = [
+const kernelRefused: Diagnosis = {
+  code: 'WEFT_NATIVE_KERNEL_REFUSED',
+  hint: "the kernel refused a program: run 'weft check --pre' to see which BPF feature is missing (Linux >= 5.15 with BTF is needed); the verifier log is in error.detail",
+};
+
+const rules: { errno: string; syscall?: string; detail?: RegExp; diagnosis: Diagnosis }[] = [
+  // The verifier answers EACCES or EINVAL; its log, not the errno, tells it from a
+  // permission problem.
+  { errno: 'EACCES', syscall: 'bpf_object__load', detail: /BEGIN PROG LOAD LOG/, diagnosis: kernelRefused },
   { errno: 'EPERM', diagnosis: { code: 'WEFT_NATIVE_PERMISSION', hint: permissionHint } },
   { errno: 'EACCES', diagnosis: { code: 'WEFT_NATIVE_PERMISSION', hint: permissionHint } },
   {
@@ -49,14 +57,7 @@ const rules: { errno: string; syscall?: string; diagnosis: Diagnosis }[] = [
     syscall: 'bpf_object__open_file',
     diagnosis: { code: 'WEFT_NATIVE_BAD_OBJECT', hint: 'the file is not a BPF ELF object built with clang -target bpf -g' },
   },
-  {
-    errno: 'EINVAL',
-    syscall: 'bpf_object__load',
-    diagnosis: {
-      code: 'WEFT_NATIVE_KERNEL_REFUSED',
-      hint: "the kernel refused a program or map: run 'weft check --pre' to see which BPF feature is missing (Linux >= 5.15 with BTF is needed); the verifier log is in error.detail",
-    },
-  },
+  { errno: 'EINVAL', syscall: 'bpf_object__load', diagnosis: kernelRefused },
   {
     errno: 'EINVAL',
     syscall: 'bpf_link_create',
@@ -67,6 +68,12 @@ const rules: { errno: string; syscall?: string; diagnosis: Diagnosis }[] = [
     syscall: 'inet_pton',
     diagnosis: { code: 'WEFT_NATIVE_BAD_ADDRESS', hint: 'give an IP address of the socket family (4 or 6)' },
   },
+  {
+    errno: 'LIBBPF_BAD_OBJECT',
+    diagnosis: { code: 'WEFT_NATIVE_BAD_OBJECT', hint: 'the file is not a BPF ELF object built with clang -target bpf -g' },
+  },
+  { errno: 'LIBBPF_REFUSED', diagnosis: kernelRefused },
+  { errno: 'LIBBPF_PROGTYPE', diagnosis: { code: 'WEFT_NATIVE_KERNEL_FEATURE', hint: "this kernel cannot load a program type Weft needs: run 'weft check --pre'" } },
   { errno: 'EBADF', diagnosis: { code: 'WEFT_NATIVE_BAD_FD', hint: 'the file descriptor is closed or was never a BPF object of that kind' } },
   { errno: 'ENOTSUPP', diagnosis: { code: 'WEFT_NATIVE_KERNEL_FEATURE', hint: "this kernel lacks a BPF feature Weft needs: run 'weft check --pre'" } },
   { errno: 'EOPNOTSUPP', diagnosis: { code: 'WEFT_NATIVE_KERNEL_FEATURE', hint: "this kernel lacks a BPF feature Weft needs: run 'weft check --pre'" } },
@@ -92,7 +99,12 @@ export class NativeError extends WeftError {
   constructor(raw: Error & AddonErrorFields) {
     const errnoName = raw.errnoName ?? 'E?';
     const syscall = raw.syscall ?? 'unknown';
-    const rule = rules.find((r) => r.errno === errnoName && (r.syscall === undefined || syscall.startsWith(r.syscall)));
+    const rule = rules.find(
+      (r) =>
+        r.errno === errnoName &&
+        (r.syscall === undefined || syscall.startsWith(r.syscall)) &&
+        (r.detail === undefined || r.detail.test(raw.detail ?? '')),
+    );
     const diagnosis: Diagnosis = rule?.diagnosis ?? { code: 'WEFT_NATIVE_SYSTEM', hint: `the system call failed with ${errnoName}` };
     super(diagnosis.code, raw.message, { cause: raw, hint: diagnosis.hint });
     this.errno = raw.errno ?? 0;

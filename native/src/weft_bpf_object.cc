@@ -21,14 +21,22 @@ static std::string *log_sink = nullptr;
 
 static int libbpf_logger(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	char line[1024];
-	vsnprintf(line, sizeof(line), fmt, args);
+	// The verifier log arrives as one long "%s": size the buffer to the message.
+	va_list copy;
+	va_copy(copy, args);
+	int n = vsnprintf(nullptr, 0, fmt, copy);
+	va_end(copy);
+	if (n < 0)
+		return 0;
+	std::string line(static_cast<size_t>(n) + 1, '\0');
+	vsnprintf(line.data(), line.size(), fmt, args);
+	line.resize(static_cast<size_t>(n));
 	std::lock_guard<std::mutex> lock(log_mutex);
 	if (log_sink) {
 		log_sink->append(line);
 	} else if (level == LIBBPF_WARN) {
 		// Outside a captured call libbpf warnings are rare; keep them visible.
-		fputs(line, stderr);
+		fputs(line.c_str(), stderr);
 	}
 	return 0;
 }

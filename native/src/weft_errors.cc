@@ -1,19 +1,53 @@
 #include "weft_errors.h"
 
+#include <bpf/libbpf.h>
+
 #include <cerrno>
 #include <cstring>
 
 namespace weft {
 
+static const char *libbpf_errno_name(int err)
+{
+	switch (err) {
+	case LIBBPF_ERRNO__LIBELF:
+	case LIBBPF_ERRNO__FORMAT:
+	case LIBBPF_ERRNO__KVERSION:
+	case LIBBPF_ERRNO__ENDIAN:
+	case LIBBPF_ERRNO__RELOC:
+		return "LIBBPF_BAD_OBJECT";
+	case LIBBPF_ERRNO__LOAD:
+	case LIBBPF_ERRNO__VERIFY:
+	case LIBBPF_ERRNO__PROG2BIG:
+	case LIBBPF_ERRNO__KVER:
+		return "LIBBPF_REFUSED";
+	case LIBBPF_ERRNO__PROGTYPE:
+		return "LIBBPF_PROGTYPE";
+	default:
+		return "LIBBPF_INTERNAL";
+	}
+}
+
 Napi::Error errno_error(Napi::Env env, const std::string &op, int err, const std::string &detail)
 {
 	if (err < 0)
 		err = -err;
-	Napi::Error e = Napi::Error::New(env, op + ": " + std::strerror(err));
+	std::string text, name;
+	if (err >= __LIBBPF_ERRNO__START && err < __LIBBPF_ERRNO__END) {
+		// libbpf's own codes (bad ELF, verifier refusal, ...) are not errno values.
+		char buf[256];
+		libbpf_strerror(err, buf, sizeof(buf));
+		text = buf;
+		name = libbpf_errno_name(err);
+	} else {
+		text = std::strerror(err);
+		const char *n = strerrorname_np(err);
+		name = n ? n : "E?";
+	}
+	Napi::Error e = Napi::Error::New(env, op + ": " + text);
 	e.Value().Set("errno", Napi::Number::New(env, err));
 	e.Value().Set("syscall", Napi::String::New(env, op));
-	const char *name = strerrorname_np(err);
-	e.Value().Set("errnoName", Napi::String::New(env, name ? name : "E?"));
+	e.Value().Set("errnoName", Napi::String::New(env, name));
 	if (!detail.empty())
 		e.Value().Set("detail", Napi::String::New(env, detail));
 	return e;

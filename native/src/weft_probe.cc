@@ -2,10 +2,12 @@
 // let a program type call a helper? Used by the agent at start and by `weft check --pre`.
 #include <napi.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include <cerrno>
 #include <cstring>
+#include <unistd.h>
 
 #include "weft_errors.h"
 
@@ -73,13 +75,48 @@ Napi::Value probe_map_type(const Napi::CallbackInfo &info)
 	return result(info, libbpf_probe_bpf_map_type(t, nullptr), "libbpf_probe_bpf_map_type");
 }
 
+// libbpf_probe_bpf_helper (libbpf 1.1) only recognises "invalid func"/"unknown func" in the
+// verifier log, so it calls a helper supported when the kernel says "program of this type
+// cannot use helper" (e.g. get_netns_cookie in sk_lookup). Load the probe ourselves and
+// read the log for all three refusals; any other complaint (arguments) means supported.
+int probe_helper_load(enum bpf_prog_type prog, enum bpf_func_id id)
+{
+	struct bpf_insn insns[3] = {};
+	insns[0].code = BPF_JMP | BPF_CALL;
+	insns[0].imm = id;
+	insns[1].code = BPF_ALU64 | BPF_MOV | BPF_K; /* r0 = 0 */
+	insns[2].code = BPF_JMP | BPF_EXIT;
+	static char log[16384];
+	log[0] = 0;
+	LIBBPF_OPTS(bpf_prog_load_opts, opts);
+	opts.log_level = 1;
+	opts.log_size = sizeof(log);
+	opts.log_buf = log;
+	if (prog == BPF_PROG_TYPE_CGROUP_SOCK_ADDR)
+		opts.expected_attach_type = BPF_CGROUP_INET4_CONNECT;
+	else if (prog == BPF_PROG_TYPE_SK_LOOKUP)
+		opts.expected_attach_type = BPF_SK_LOOKUP;
+	int fd = bpf_prog_load(prog, nullptr, "GPL", insns, 3, &opts);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	if (errno == EPERM)
+		return -EPERM;
+	for (const char *refusal : { "invalid func", "unknown func", "cannot use helper" }) {
+		if (strstr(log, refusal))
+			return 0;
+	}
+	return 1;
+}
+
 Napi::Value probe_helper(const Napi::CallbackInfo &info)
 {
 	enum bpf_prog_type prog = prog_type_arg(info, 0);
 	std::string name = arg_string(info, 1, "helper");
 	for (const Helper &h : helpers) {
 		if (name == h.name)
-			return result(info, libbpf_probe_bpf_helper(prog, h.id, nullptr), "libbpf_probe_bpf_helper");
+			return result(info, probe_helper_load(prog, h.id), "bpf_prog_load(helper probe)");
 	}
 	throw Napi::RangeError::New(info.Env(), "unknown or unprobed BPF helper '" + name + "'");
 }

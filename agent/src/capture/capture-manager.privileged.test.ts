@@ -45,6 +45,7 @@ interface ProbeResult {
 describe('CaptureManager with real eBPF (privileged)', () => {
   let lab: NetnsLab;
   let manager: CaptureManager;
+  let started = false;
   let baseline: ReturnType<typeof snapshotKernelState>;
   let cgroup: string;
   let pinRoot: string;
@@ -96,8 +97,7 @@ describe('CaptureManager with real eBPF (privileged)', () => {
       await setUp();
     } catch (error) {
       // node:test runs no after() hook when before() fails: clean up here.
-      await manager?.stop();
-      await lab.cleanup();
+      await tearDown();
       throw error;
     }
   });
@@ -126,12 +126,15 @@ describe('CaptureManager with real eBPF (privileged)', () => {
 
     baseline = snapshotKernelState({ cgroup, pinRoot, namespaces: lab.namespaces() });
     manager = CaptureManager.start({ objectPath: captureObjectPath, cgroupPath: cgroup, pinRoot, onConnection: forward });
+    started = true;
   }
 
-  after(async () => {
-    await manager?.stop();
-    await lab?.cleanup();
-  });
+  async function tearDown(): Promise<void> {
+    if (started) await manager.stop();
+    await lab.cleanup();
+  }
+
+  after(tearDown);
 
   it('captures outbound connections to pod IPs and to service VIPs with the right original destination, IPv4 and IPv6', async () => {
     await manager.enroll({ uid: 'pod-a', netnsPath: ns.a, ips: [ip.a, ip.a6] });

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { debuglog } from 'node:util';
 import { WeftError } from '@weft/api';
-import type { BpfLink } from '@weft/native';
+import type { BpfLink, BpfMap } from '@weft/native';
 import { netnsCookie } from '@weft/native';
 import { captureDefaults } from './capture-defaults.js';
 import { podFlags, type OriginalDestination } from './capture-maps.js';
@@ -147,11 +147,11 @@ export class CaptureManager {
         links.push(link);
         link.pin(pins.cgroupLink(program.name));
       }
-      for (const map of Object.values(programs.maps)) map.map.pin(pins.map(map.map.name));
+      for (const map of allMaps(programs)) map.pin(pins.map(map.name));
       return new CaptureManager(options, programs, pins, links);
     } catch (error) {
       for (const link of links) link.destroy();
-      for (const map of Object.values(programs.maps)) map.map.unpin();
+      for (const map of allMaps(programs)) map.unpin();
       pins?.removeFolders();
       programs.object.close();
       throw error;
@@ -204,7 +204,7 @@ export class CaptureManager {
       await Promise.allSettled([...this.#queues.values()]);
       await Promise.all([...this.#pods.keys()].map((uid) => this.unenroll(uid)));
       for (const link of this.#cgroupLinks) link.destroy();
-      for (const map of Object.values(this.#programs.maps)) map.map.unpin();
+      for (const map of allMaps(this.#programs)) map.unpin();
       this.#pins.removeFolders();
       this.#programs.object.close();
     })();
@@ -317,17 +317,23 @@ export class CaptureManager {
   }
 }
 
+function allMaps(programs: CapturePrograms): BpfMap[] {
+  const { enrolled, podIps, origByCookie, origDst, inbound, config } = programs.maps;
+  return [enrolled.map, podIps.map, origByCookie.map, origDst.map, inbound.map, config.map];
+}
+
 /** Runs every step even when one fails; reports the first failure after all ran. */
 async function runAll(steps: (() => void | Promise<void>)[]): Promise<void> {
-  let first: unknown;
+  const failures: unknown[] = [];
   for (const run of steps) {
     try {
       await run();
     } catch (error) {
-      first ??= error;
+      failures.push(error);
     }
   }
-  if (first !== undefined) throw first;
+  if (failures.length === 1) throw failures[0] as Error;
+  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} cleanup steps failed`);
 }
 
 function validatePod(pod: PodCapture): PodCapture {

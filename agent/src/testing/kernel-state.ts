@@ -22,8 +22,8 @@ export interface KernelState {
   bpfFds: Record<string, number>;
 }
 
-function json<T>(args: string[]): T {
-  return JSON.parse(execFileSync('bpftool', ['-j', ...args], { encoding: 'utf8' }).trim() || '[]') as T;
+function bpftoolJson(args: string[]): unknown {
+  return JSON.parse(execFileSync('bpftool', ['-j', ...args], { encoding: 'utf8' }).trim() || '[]');
 }
 
 function listFiles(root: string): string[] {
@@ -41,9 +41,9 @@ function listFiles(root: string): string[] {
 }
 
 export function snapshotKernelState(scope: KernelStateScope): KernelState {
-  const attachments = json<{ attach_type: string; name: string }[]>(['cgroup', 'show', scope.cgroup]);
+  const attachments = bpftoolJson(['cgroup', 'show', scope.cgroup]) as { attach_type: string; name: string }[];
   const inodes = new Set(scope.namespaces.map((ns) => statSync(ns).ino));
-  const links = json<{ type: string; netns_ino?: number; prog_id: number; attach_type?: string }[]>(['link', 'show']);
+  const links = bpftoolJson(['link', 'show']) as { type: string; netns_ino?: number; prog_id: number; attach_type?: string }[];
   const listeners: Record<string, string[]> = {};
   for (const ns of scope.namespaces) {
     const out = execFileSync('nsenter', [`--net=${ns}`, '--', 'ss', '-Htln'], { encoding: 'utf8' });
