@@ -11,9 +11,12 @@ tests_of = $(shell find $(TS_PACKAGES) -path '*/node_modules' -prune -o -path '*
 	| sed -E 's#^(native)/lib/#\1/dist/#; s#/src/#/dist/#; s#\.ts$$#.js#' | sort)
 UNIT_TESTS = $(filter-out %.privileged.test.js,$(call tests_of,*.test.ts))
 PRIVILEGED_TESTS = $(call tests_of,*.privileged.test.ts)
-NODE_TEST := node --test --test-reporter=spec
+# Spec output for people, a TAP copy for the closing summary line.
+NODE_TEST = mkdir -p artifacts; status=0; node --test --test-reporter=spec --test-reporter-destination=stdout \
+	--test-reporter=tap --test-reporter-destination=artifacts/$(1).tap $(2) || status=$$?; \
+	node tools/dist/test-summary.js artifacts/$(1).tap; exit $$status
 
-.PHONY: deps build bpf native ts lint test test-unit test-privileged bench demo clean
+.PHONY: deps build bpf native ts lint test test-unit test-privileged bench demo clean clean-test-leftovers
 
 deps:
 	@bash tools/install-deps.sh
@@ -36,13 +39,13 @@ lint: build
 
 ## Tier 1 (unit) and tier 2 (privileged: root, netns, real eBPF) in one run.
 test: build
-	$(NODE_TEST) $(UNIT_TESTS) $(PRIVILEGED_TESTS)
+	@$(call NODE_TEST,test,$(UNIT_TESTS) $(PRIVILEGED_TESTS))
 
 test-unit: build
-	$(NODE_TEST) $(UNIT_TESTS)
+	@$(call NODE_TEST,unit,$(UNIT_TESTS))
 
 test-privileged: build
-	$(NODE_TEST) $(PRIVILEGED_TESTS)
+	@$(call NODE_TEST,privileged,$(PRIVILEGED_TESTS))
 
 bench: build
 	node bench/dist/capture-bench.js
@@ -54,3 +57,7 @@ demo:
 clean:
 	@$(MAKE) --no-print-directory -C bpf clean
 	rm -rf native/build $(addsuffix /dist,$(TS_PACKAGES) bench) $(addsuffix /tsconfig.tsbuildinfo,$(TS_PACKAGES) bench)
+
+## After an interrupted privileged run: remove its namespaces, cgroups and bpffs mounts.
+clean-test-leftovers:
+	@bash tools/clean-test-leftovers.sh

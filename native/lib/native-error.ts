@@ -14,7 +14,7 @@ interface Diagnosis {
 }
 
 const permissionHint =
-  'run the agent as root or grant CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN and CAP_SYS_RESOURCE; ' +
+  'run the agent as root or grant CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN; ' +
   'in Kubernetes the agent pod needs securityContext.privileged: true';
 
 /**

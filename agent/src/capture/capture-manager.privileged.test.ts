@@ -260,6 +260,21 @@ describe('CaptureManager with real eBPF (privileged)', () => {
     persistent.child.kill('SIGKILL');
   });
 
+  it('unenroll neither waits for nor breaks the connections it captured', async () => {
+    await manager.enroll({ uid: 'pod-a', netnsPath: ns.a, ips: [ip.a, ip.a6] });
+    const mark = captured.length;
+    const persistent = probe(ns.a, { host: ip.b, port: appPort, interval: 20, persistent: true });
+    await persistent.waitFor((l) => l.includes('"n":3,"ok":true'));
+    assert.equal(capturedSince(mark, 'outbound').length, 1, 'the persistent connection was captured');
+    const unenrolled = manager.unenroll('pod-a');
+    const hang = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('unenroll waited for a captured connection to end')), 5000).unref());
+    await Promise.race([unenrolled, hang]);
+    const seen = persistent.lines.length;
+    await persistent.waitFor((l) => persistent.lines.indexOf(l) >= seen + 5);
+    assert.deepEqual(persistent.json<ProbeResult>().filter((r) => !r.ok), []);
+    persistent.child.kill('SIGKILL');
+  });
+
   it('is safe when enroll and unenroll of one pod interleave', async () => {
     const spec = { uid: 'pod-c', netnsPath: ns.c, ips: [ip.c] };
     await Promise.all([manager.enroll(spec), manager.unenroll('pod-c'), manager.enroll(spec), manager.enroll(spec)]);

@@ -12,11 +12,9 @@ import { BpfLink } from '@weft/native';
  */
 export class CapturePins {
   readonly root: string;
-  readonly #createdRoot: boolean;
 
   constructor(root: string) {
     this.root = root;
-    this.#createdRoot = !existsSync(root);
     mkdirSync(this.mapsDir, { recursive: true });
     mkdirSync(this.linksDir, { recursive: true });
   }
@@ -41,10 +39,9 @@ export class CapturePins {
     return join(this.linksDir, `pod-${uid}`);
   }
 
-  /** Removes the folders this instance created; anything still pinned in them stays. */
+  /** Removes the pin folders, root included (it is Weft's own), when nothing is left in them. */
   removeFolders(): void {
-    for (const dir of [this.mapsDir, this.linksDir]) rmdirIfEmpty(dir);
-    if (this.#createdRoot) rmdirIfEmpty(this.root);
+    for (const dir of [this.mapsDir, this.linksDir, this.root]) rmdirIfEmpty(dir);
   }
 }
 

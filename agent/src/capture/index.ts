@@ -2,3 +2,4 @@ export { CaptureManager, type CaptureOptions, type CaptureStats, type CapturedCo
 export { captureDefaults } from './capture-defaults.js';
 export type { OriginalDestination } from './capture-maps.js';
 export { findCgroup2Root } from './kernel-mounts.js';
+export { loadCapturePrograms, type CapturePrograms } from './capture-programs.js';

@@ -34,7 +34,8 @@ export class NetnsLab {
         throw new Error(`privileged test: '${tool}' is missing; run 'make deps'`);
       }
     }
-    return new NetnsLab(`w${process.pid.toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`);
+    // 'wt-' marks everything a lab makes, so tools/clean-test-leftovers.sh can find it after a crash.
+    return new NetnsLab(`wt-${process.pid.toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`);
   }
 
   /** Creates a network namespace with loopback up and returns its path. */
