@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 NODEDIR := $(shell dirname "$$(dirname "$$(command -v node)")")
-TS_PACKAGES := api native agent tools
+TS_PACKAGES := api native agent tools bench e2e
 # Compiled test files, derived from the sources so a deleted test never runs from dist/.
 tests_of = $(shell find $(TS_PACKAGES) -path '*/node_modules' -prune -o -path '*/dist' -prune -o -name '$(1)' -print 2>/dev/null \
 	| sed -E 's#^(native)/lib/#\1/dist/#; s#/src/#/dist/#; s#\.ts$$#.js#' | sort)
@@ -16,7 +16,7 @@ NODE_TEST = mkdir -p artifacts; status=0; node --test --test-reporter=spec --tes
 	--test-reporter=tap --test-reporter-destination=artifacts/$(1).tap $(2) || status=$$?; \
 	node tools/dist/test-summary.js artifacts/$(1).tap; exit $$status
 
-.PHONY: deps build bpf native ts lint test test-unit test-privileged bench demo clean clean-test-leftovers
+.PHONY: deps build bpf native ts lint test test-unit test-privileged bench demo clean clean-test-leftovers testbed-up testbed-down testbed-status
 
 deps:
 	@bash tools/install-deps.sh
@@ -56,8 +56,18 @@ demo:
 
 clean:
 	@$(MAKE) --no-print-directory -C bpf clean
-	rm -rf native/build $(addsuffix /dist,$(TS_PACKAGES) bench) $(addsuffix /tsconfig.tsbuildinfo,$(TS_PACKAGES) bench)
+	rm -rf native/build $(addsuffix /dist,$(TS_PACKAGES)) $(addsuffix /tsconfig.tsbuildinfo,$(TS_PACKAGES))
 
 ## After an interrupted privileged run: remove its namespaces, cgroups and bpffs mounts.
 clean-test-leftovers:
 	@bash tools/clean-test-leftovers.sh
+
+## The Kubernetes testbed by hand (see e2e/README.md).
+testbed-up: build
+	@node e2e/dist/testbed-main.js up
+
+testbed-down:
+	@node e2e/dist/testbed-main.js down
+
+testbed-status:
+	@node e2e/dist/testbed-main.js status
