@@ -17,9 +17,11 @@ struct weft_orig_dst {
 };
 
 /* Where user space finds an original destination: the pod's netns and the client's
- * local port, which the agent sees as the peer port of the accepted connection. */
+ * local address and port, which the agent sees as the peer of the accepted connection.
+ * The address matters: 127.0.0.1:P and <podIP>:P are two clients of 127.0.0.1:15001. */
 struct weft_orig_key {
 	__u64 netns_cookie;
+	__u8 addr[16];  /* client address as the listener sees it; IPv4: first 4 bytes */
 	__u16 port;     /* host byte order */
 	__u16 family;   /* family of the redirected connection as the listener sees it */
 	__u32 pad;

@@ -51,16 +51,22 @@ export class BpfLink {
     this.#pinnedAt = undefined;
   }
 
-  /** Detaches the program from its target, removes the pin and closes the fd. */
+  /**
+   * Detaches the program from its target, removes the pin and closes the fd: all three
+   * are tried; the first failure is thrown afterwards.
+   */
   destroy(): void {
     if (this.#fd < 0) return;
     const fd = this.#fd;
     this.#fd = -1;
-    try {
-      native(() => addon.linkDetach(fd));
-    } finally {
-      this.unpin();
-      native(() => addon.closeFd(fd));
+    const failures: unknown[] = [];
+    for (const step of [() => native(() => addon.linkDetach(fd)), () => this.unpin(), () => native(() => addon.closeFd(fd))]) {
+      try {
+        step();
+      } catch (error) {
+        failures.push(error);
+      }
     }
+    if (failures.length > 0) throw failures[0] as Error;
   }
 }

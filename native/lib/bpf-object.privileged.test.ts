@@ -71,6 +71,15 @@ describe('BpfObject and maps against the kernel (privileged)', () => {
     assert.equal(cookies.count(), 0);
   });
 
+  it('refuses keys and values whose size differs from the map, in the addon itself', () => {
+    const enrolled = object.map('weft_enrolled').typed(u64Codec, { name: 'weft_pod', size: 8, encode: () => Buffer.alloc(8), decode: () => 0 });
+    enrolled.set(5n, 0);
+    const shortKey = object.map('weft_enrolled').typed({ ...u64Codec, size: 8, encode: () => Buffer.alloc(4) }, { name: 'x', size: 8, encode: () => Buffer.alloc(8), decode: () => 0 });
+    assert.throws(() => shortKey.get(5n), RangeError);
+    assert.throws(() => shortKey.set(5n, 0), RangeError);
+    assert.equal(enrolled.delete(5n), true);
+  });
+
   it('refuses a codec whose size differs from the map', () => {
     assert.throws(() => object.map('weft_enrolled').typed(u32Codec, u32Codec), (e) => isWeftError(e, 'WEFT_NATIVE_LAYOUT_MISMATCH'));
   });

@@ -12,10 +12,21 @@
 
 namespace weft {
 
-static void check_size(const Napi::CallbackInfo &info, const Napi::Buffer<uint8_t> &buf, const char *what)
+// The kernel copies exactly the map's key and value sizes: a shorter buffer would be
+// read past its end or, for lookups, written past it. Check against the map itself.
+static struct bpf_map_info check_sizes(const Napi::CallbackInfo &info, int fd, size_t key_len, size_t value_len, bool check_value)
 {
-	if (buf.Length() == 0)
-		throw Napi::RangeError::New(info.Env(), std::string(what) + " must not be empty");
+	struct bpf_map_info map = {};
+	uint32_t len = sizeof(map);
+	if (bpf_obj_get_info_by_fd(fd, &map, &len))
+		throw_errno(info.Env(), "bpf_obj_get_info_by_fd", errno);
+	if (key_len != map.key_size)
+		throw Napi::RangeError::New(info.Env(), "key is " + std::to_string(key_len) + " bytes but map " + map.name +
+								 " has " + std::to_string(map.key_size) + "-byte keys");
+	if (check_value && value_len != map.value_size)
+		throw Napi::RangeError::New(info.Env(), "value is " + std::to_string(value_len) + " bytes but map " +
+								 map.name + " has " + std::to_string(map.value_size) + "-byte values");
+	return map;
 }
 
 static Napi::Value map_update(const Napi::CallbackInfo &info)
@@ -24,7 +35,12 @@ static Napi::Value map_update(const Napi::CallbackInfo &info)
 	auto key = arg_buffer(info, 1, "key");
 	auto value = arg_buffer(info, 2, "value");
 	uint32_t flags = arg_u32(info, 3, "flags");
-	check_size(info, key, "key");
+	struct bpf_map_info map = check_sizes(info, fd, key.Length(), 0, false);
+	// SOCKMAP/SOCKHASH updates take a 4- or 8-byte fd whatever the map's value size.
+	bool socket_map = map.type == BPF_MAP_TYPE_SOCKMAP || map.type == BPF_MAP_TYPE_SOCKHASH;
+	if (socket_map ? value.Length() != 4 && value.Length() != 8 : value.Length() != map.value_size)
+		throw Napi::RangeError::New(info.Env(), "value is " + std::to_string(value.Length()) + " bytes, which map " +
+								 map.name + " does not take");
 	if (bpf_map_update_elem(fd, key.Data(), value.Data(), flags))
 		throw_errno(info.Env(), "bpf_map_update_elem", errno);
 	return info.Env().Undefined();
@@ -36,7 +52,7 @@ static Napi::Value map_lookup_impl(const Napi::CallbackInfo &info, bool and_dele
 	int fd = arg_fd(info, 0, "mapFd");
 	auto key = arg_buffer(info, 1, "key");
 	uint32_t value_size = arg_u32(info, 2, "valueSize");
-	check_size(info, key, "key");
+	check_sizes(info, fd, key.Length(), value_size, true);
 	auto value = Napi::Buffer<uint8_t>::New(info.Env(), value_size);
 	int rc = and_delete ? bpf_map_lookup_and_delete_elem(fd, key.Data(), value.Data()) :
 			      bpf_map_lookup_elem(fd, key.Data(), value.Data());
@@ -63,7 +79,7 @@ static Napi::Value map_delete(const Napi::CallbackInfo &info)
 {
 	int fd = arg_fd(info, 0, "mapFd");
 	auto key = arg_buffer(info, 1, "key");
-	check_size(info, key, "key");
+	check_sizes(info, fd, key.Length(), 0, false);
 	if (bpf_map_delete_elem(fd, key.Data())) {
 		if (errno == ENOENT)
 			return Napi::Boolean::New(info.Env(), false);
@@ -78,8 +94,12 @@ static Napi::Value map_next_key(const Napi::CallbackInfo &info)
 	int fd = arg_fd(info, 0, "mapFd");
 	uint32_t key_size = arg_u32(info, 2, "keySize");
 	const void *cur = nullptr;
-	if (info.Length() > 1 && info[1].IsBuffer())
-		cur = info[1].As<Napi::Buffer<uint8_t>>().Data();
+	if (info.Length() > 1 && info[1].IsBuffer()) {
+		auto key = info[1].As<Napi::Buffer<uint8_t>>();
+		check_sizes(info, fd, key.Length(), 0, false);
+		cur = key.Data();
+	}
+	check_sizes(info, fd, key_size, 0, false);
 	auto next = Napi::Buffer<uint8_t>::New(info.Env(), key_size);
 	if (bpf_map_get_next_key(fd, cur, next.Data())) {
 		if (errno == ENOENT)

@@ -40,8 +40,9 @@ Napi::Error errno_error(Napi::Env env, const std::string &op, int err, const std
 		text = buf;
 		name = libbpf_errno_name(err);
 	} else {
-		text = std::strerror(err);
-		const char *n = strerrorname_np(err);
+		// 524 is the kernel-internal ENOTSUPP, unknown to libc.
+		text = err == 524 ? "Operation not supported by the kernel" : std::strerror(err);
+		const char *n = err == 524 ? "ENOTSUPP" : strerrorname_np(err);
 		name = n ? n : "E?";
 	}
 	Napi::Error e = Napi::Error::New(env, op + ": " + text);

@@ -275,6 +275,23 @@ describe('CaptureManager with real eBPF (privileged)', () => {
     persistent.child.kill('SIGKILL');
   });
 
+  it('changes flags and IPs of an enrolled pod in place, and refuses connections to its own ports', async () => {
+    await manager.enroll({ uid: 'pod-b', netnsPath: ns.b, ips: [ip.b] });
+    const [before] = manager.pods().filter((p) => p.uid === 'pod-b');
+    await manager.enroll({ uid: 'pod-b', netnsPath: ns.b, ips: [ip.b, ip.b6], strict: true });
+    const [after] = manager.pods().filter((p) => p.uid === 'pod-b');
+    assert.ok(before && after);
+    assert.equal(after.inboundSlot, before.inboundSlot, 'same listener, no gap');
+    assert.deepEqual([after.strict, after.ips], [true, [ip.b, ip.b6]]);
+    const mark = captured.length;
+    assert.equal((await probeOnce(ns.c, ip.b6, appPort, {}, false)).ok, true);
+    assert.equal(capturedSince(mark, 'inbound').length, 1);
+    const refused = manager.stats().refusedSelfAddressed;
+    assert.equal((await probeOnce(ns.c, ip.b, captureDefaults.inboundPort, { timeout: 1000 }, false)).ok, false);
+    assert.equal(manager.stats().refusedSelfAddressed, refused + 1);
+    await manager.unenroll('pod-b');
+  });
+
   it('is safe when enroll and unenroll of one pod interleave', async () => {
     const spec = { uid: 'pod-c', netnsPath: ns.c, ips: [ip.c] };
     await Promise.all([manager.enroll(spec), manager.unenroll('pod-c'), manager.enroll(spec), manager.enroll(spec)]);
@@ -285,7 +302,8 @@ describe('CaptureManager with real eBPF (privileged)', () => {
   });
 
   it('refuses bad input with typed errors and stays usable', async () => {
-    await assert.rejects(manager.enroll({ uid: 'ghost', netnsPath: '/run/netns/weft-does-not-exist', ips: [] }), (e) => isWeftError(e, 'WEFT_NATIVE_NOT_FOUND'));
+    await assert.rejects(manager.enroll({ uid: 'ghost', netnsPath: '/run/netns/weft-does-not-exist', ips: [] }), (e) => isWeftError(e, 'WEFT_CAPTURE_NETNS_NOT_FOUND'));
+    await assert.rejects(manager.enroll({ uid: 'host', netnsPath: '/proc/self/ns/net', ips: [] }), (e) => isWeftError(e, 'WEFT_CAPTURE_HOST_NETNS'));
     await assert.rejects(manager.enroll({ uid: 'not-a-netns', netnsPath: '/etc/hostname', ips: [] }), (e) => isWeftError(e, 'WEFT_NATIVE_NOT_A_NETNS'));
     await assert.rejects(manager.enroll({ uid: '../x', netnsPath: ns.c, ips: [] }), (e) => isWeftError(e, 'WEFT_CAPTURE_BAD_POD'));
     await assert.rejects(manager.enroll({ uid: 'bad-ip', netnsPath: ns.c, ips: ['300.1.1.1'] }), (e) => isWeftError(e, 'WEFT_CAPTURE_BAD_ADDRESS'));
@@ -293,6 +311,13 @@ describe('CaptureManager with real eBPF (privileged)', () => {
     await assert.rejects(manager.enroll({ uid: 'pod-c-twin', netnsPath: ns.c, ips: [] }), (e) => isWeftError(e, 'WEFT_CAPTURE_NETNS_IN_USE'));
     assert.equal(manager.isEnrolled('ghost'), false);
     assert.equal(manager.isEnrolled('pod-c-twin'), false);
+    // Another pod cannot take an enrolled pod's IP, and its failed enrollment leaves B's capture alone.
+    await manager.enroll({ uid: 'pod-b', netnsPath: ns.b, ips: [ip.b, ip.b6] });
+    await assert.rejects(manager.enroll({ uid: 'pod-b-impostor', netnsPath: ns.d, ips: [ip.b] }), (e) => isWeftError(e, 'WEFT_CAPTURE_IP_IN_USE'));
+    const mark = captured.length;
+    assert.equal((await probeOnce(ns.c, ip.b, appPort, {}, false)).ok, true);
+    assert.deepEqual(capturedSince(mark, 'inbound'), [{ family: 4, address: ip.b, port: appPort }]);
+    await manager.unenroll('pod-b');
     // Still usable: a good enrollment works and captures.
     await manager.enroll({ uid: 'pod-a', netnsPath: ns.a, ips: [ip.a] });
     assert.equal((await probeOnce(ns.a, ip.vip, vipPort)).ok, true);

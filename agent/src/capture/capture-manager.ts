@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,10 +7,11 @@ import { WeftError } from '@weft/api';
 import type { BpfLink, BpfMap } from '@weft/native';
 import { netnsCookie } from '@weft/native';
 import { captureDefaults } from './capture-defaults.js';
-import { podFlags, type OriginalDestination } from './capture-maps.js';
-import { CapturePins, removeStalePins } from './capture-pins.js';
+import { podFlags, type OriginalDestination, type PodEntry } from './capture-maps.js';
+import { CapturePins, takeStalePins } from './capture-pins.js';
+import { collectFailures, collectFailuresAsync, throwFailures } from './cleanup.js';
 import { cgroupPrograms, loadCapturePrograms, type CapturePrograms } from './capture-programs.js';
-import { ipToBytes, unmapIpv4 } from './ip-address.js';
+import { bytesToIp, ipToBytes, unmapIpv4 } from './ip-address.js';
 import { isCgroup2, isOnBpffs } from './kernel-mounts.js';
 import { openPodListeners } from './pod-listeners.js';
 import { SlotAllocator } from './slot-allocator.js';
@@ -74,12 +76,16 @@ export interface CaptureStats {
   inboundAccepted: number;
   /** Outbound connections dropped because no original destination was recorded. */
   missingOriginalDestination: number;
+  /** Inbound connections addressed to one of Weft's own ports, refused (they would loop). */
+  refusedSelfAddressed: number;
 }
 
 interface EnrolledPod {
   spec: PodCapture;
   netnsCookie: bigint;
   inboundSlot: number;
+  /** The pod IPs whose weft_pod_ips entries this pod owns. */
+  ips: string[];
   /** Steps that undo the enrollment, in the order they must run. */
   undo: (() => void | Promise<void>)[];
 }
@@ -99,20 +105,28 @@ export class CaptureManager {
   readonly #cgroupLinks: BpfLink[];
   readonly #pods = new Map<string, EnrolledPod>();
   readonly #cookies = new Map<bigint, string>();
+  readonly #ipOwners = new Map<string, string>();
   readonly #queues = new Map<string, Promise<void>>();
   readonly #slots: SlotAllocator;
-  readonly #stats = { outboundAccepted: 0, inboundAccepted: 0, missingOriginalDestination: 0 };
+  /** sk_lookup links a crashed agent left, by pod uid: kept until re-enroll or releaseStale(). */
+  readonly #stale: Map<string, BpfLink>;
+  readonly #stats = { outboundAccepted: 0, inboundAccepted: 0, missingOriginalDestination: 0, refusedSelfAddressed: 0 };
+  #hostCookie: Promise<bigint> | undefined;
   #stopping: Promise<void> | undefined;
 
-  private constructor(options: CaptureOptions, programs: CapturePrograms, pins: CapturePins, links: BpfLink[]) {
+  private constructor(options: CaptureOptions, programs: CapturePrograms, pins: CapturePins, links: BpfLink[], stale: Map<string, BpfLink>) {
     this.#options = options;
     this.#programs = programs;
     this.#pins = pins;
     this.#cgroupLinks = links;
+    this.#stale = stale;
     this.#slots = new SlotAllocator(programs.maps.inbound.map.maxEntries);
   }
 
-  /** Loads the programs, attaches the outbound ones to the cgroup and pins everything. */
+  /**
+   * Loads the programs, attaches the outbound ones to the cgroup and pins everything.
+   * What a crashed agent left is taken over: see takeStalePins.
+   */
   static start(options: CaptureOptions): CaptureManager {
     const pinRoot = options.pinRoot ?? captureDefaults.pinRoot;
     if (!isOnBpffs(pinRoot)) {
@@ -125,13 +139,14 @@ export class CaptureManager {
         hint: "give the cgroup v2 root: /sys/fs/cgroup on unified hosts, /sys/fs/cgroup/unified on hybrid ones ('weft check --pre' finds it)",
       });
     }
-    const stale = removeStalePins(pinRoot);
-    if (stale.length > 0) debug('removed %d stale pins under %s', stale.length, pinRoot);
+    const stale = takeStalePins(pinRoot);
+    if (stale.size > 0) debug('took over %d sk_lookup links of a previous agent under %s', stale.size, pinRoot);
 
-    const programs = loadCapturePrograms(options.objectPath);
     const links: BpfLink[] = [];
+    let programs: CapturePrograms | undefined;
     let pins: CapturePins | undefined;
     try {
+      programs = loadCapturePrograms(options.objectPath);
       pins = new CapturePins(pinRoot);
       programs.maps.config.set(0, {
         agentIpv4: options.agentSourceIpv4 ?? captureDefaults.agentSourceIpv4,
@@ -148,23 +163,33 @@ export class CaptureManager {
         link.pin(pins.cgroupLink(program.name));
       }
       for (const map of allMaps(programs)) map.pin(pins.map(map.name));
-      return new CaptureManager(options, programs, pins, links);
+      return new CaptureManager(options, programs, pins, links, stale);
     } catch (error) {
-      for (const link of links) link.destroy();
-      for (const map of allMaps(programs)) map.unpin();
-      pins?.removeFolders();
-      programs.object.close();
+      const loaded = programs;
+      collectFailures([
+        ...links.map((link) => () => link.destroy()),
+        ...[...stale.values()].map((link) => () => link.destroy()),
+        ...(loaded ? allMaps(loaded).map((map) => () => map.unpin()) : []),
+        () => pins?.removeFolders(),
+        () => loaded?.object.close(),
+      ]);
       throw error;
     }
   }
 
-  /** Starts capturing a pod. Enrolling an enrolled pod again changes nothing. */
+  /**
+   * Starts capturing a pod. Enrolling an enrolled pod again with the same namespace
+   * changes its flags and IPs in place, without a gap in capture.
+   */
   async enroll(pod: PodCapture): Promise<void> {
     const spec = validatePod(pod);
     return this.#serialize(spec.uid, async () => {
       this.#assertRunning();
       const current = this.#pods.get(spec.uid);
-      if (current && samePod(current.spec, spec)) return;
+      if (current?.spec.netnsPath === spec.netnsPath) {
+        this.#update(current, spec);
+        return;
+      }
       if (current) await this.#release(current);
       await this.#acquire(spec);
     });
@@ -178,18 +203,28 @@ export class CaptureManager {
     });
   }
 
+  /**
+   * Detaches the sk_lookup links a previous agent left for pods this agent has not
+   * enrolled again. Call it once the agent knows every pod it should capture.
+   */
+  releaseStale(): void {
+    const links = [...this.#stale.values()];
+    this.#stale.clear();
+    throwFailures(collectFailures(links.map((link) => () => link.destroy())), 'releasing stale links');
+  }
+
   isEnrolled(uid: string): boolean {
     return this.#pods.has(uid);
   }
 
   /** The kernel-side state of every enrolled pod. */
   pods(): EnrolledPodState[] {
-    return [...this.#pods.values()].map(({ spec, netnsCookie, inboundSlot }) => ({
+    return [...this.#pods.values()].map(({ spec, netnsCookie, inboundSlot, ips }) => ({
       uid: spec.uid,
       netnsPath: spec.netnsPath,
       netnsCookie,
       inboundSlot,
-      ips: [...spec.ips],
+      ips: [...ips],
       strict: spec.strict === true,
     }));
   }
@@ -198,17 +233,29 @@ export class CaptureManager {
     return { enrolledPods: this.#pods.size, ...this.#stats };
   }
 
-  /** Unenrolls every pod, detaches every program and removes every pin. */
+  /**
+   * Unenrolls every pod, detaches every program and removes every pin. Every step runs
+   * even when an earlier one fails; the failures are thrown together at the end.
+   */
   stop(): Promise<void> {
-    this.#stopping ??= (async () => {
-      await Promise.allSettled([...this.#queues.values()]);
-      await Promise.all([...this.#pods.keys()].map((uid) => this.unenroll(uid)));
-      for (const link of this.#cgroupLinks) link.destroy();
-      for (const map of allMaps(this.#programs)) map.unpin();
-      this.#pins.removeFolders();
-      this.#programs.object.close();
-    })();
+    this.#stopping ??= this.#shutdown();
     return this.#stopping;
+  }
+
+  async #shutdown(): Promise<void> {
+    await Promise.allSettled([...this.#queues.values()]);
+    const unenrolled = await Promise.allSettled([...this.#pods.keys()].map((uid) => this.unenroll(uid)));
+    const failures: unknown[] = unenrolled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    failures.push(
+      ...collectFailures([
+        ...this.#cgroupLinks.map((link) => () => link.destroy()),
+        () => this.releaseStale(),
+        ...allMaps(this.#programs).map((map) => () => map.unpin()),
+        () => this.#pins.removeFolders(),
+        () => this.#programs.object.close(),
+      ]),
+    );
+    throwFailures(failures, 'stopping capture');
   }
 
   #assertRunning(): void {
@@ -228,19 +275,17 @@ export class CaptureManager {
 
   async #acquire(spec: PodCapture): Promise<void> {
     const { maps, skLookup } = this.#programs;
-    const cookie = await netnsCookie(spec.netnsPath);
-    const owner = this.#cookies.get(cookie);
-    if (owner !== undefined) {
-      throw new WeftError('WEFT_CAPTURE_NETNS_IN_USE', `${spec.netnsPath} is already enrolled as pod ${owner}`, {
-        hint: 'pods sharing one network namespace are enrolled once',
-      });
-    }
+    // One open of the namespace for every step, so a reused /proc/<pid>/ns/net path
+    // cannot make the listeners, the link and the cookie name different namespaces.
+    const netns = openNetns(spec.netnsPath);
     const undo: EnrolledPod['undo'] = [];
-    const pod: EnrolledPod = { spec, netnsCookie: cookie, inboundSlot: -1, undo };
     const step = (rollback: () => void | Promise<void>): void => void undo.unshift(rollback);
     try {
+      const cookie = await netnsCookie(netns.path);
+      await this.#refuseTakenNetns(spec, cookie);
+      const pod: EnrolledPod = { spec, netnsCookie: cookie, inboundSlot: -1, ips: [], undo };
       const listeners = await openPodListeners({
-        netnsPath: spec.netnsPath,
+        netnsPath: netns.path,
         outboundPort: this.#options.outboundPort ?? captureDefaults.outboundPort,
         inboundPort: this.#options.inboundPort ?? captureDefaults.inboundPort,
         onOutbound: (socket) => this.#onOutbound(pod, socket),
@@ -253,38 +298,92 @@ export class CaptureManager {
       step(() => this.#slots.release(slot));
       maps.inbound.set(slot, listeners.inboundFd);
       step(() => void maps.inbound.delete(slot));
-      const entry = { inboundSlot: slot, flags: spec.strict ? podFlags.strict : 0 };
-      for (const ip of spec.ips) {
-        maps.podIps.set(ip, entry);
-        step(() => void maps.podIps.delete(ip));
-      }
-      maps.enrolled.set(cookie, entry);
+      // Claim and write with no await in between: concurrent enrollments cannot both win an IP.
+      this.#claimIps(spec);
+      this.#setIps(pod, spec.ips);
+      step(() => this.#setIps(pod, []));
+      maps.enrolled.set(cookie, podEntry(pod));
       step(() => void maps.enrolled.delete(cookie));
-      const link = skLookup.attachNetns(spec.netnsPath);
+      const link = skLookup.attachNetns(netns.path);
       step(() => link.destroy());
+      // A previous agent's link for this pod goes only now: STRICT never opens.
+      this.#stale.get(spec.uid)?.destroy();
+      this.#stale.delete(spec.uid);
       link.pin(this.#pins.podLink(spec.uid));
+      this.#pods.set(spec.uid, pod);
+      this.#cookies.set(cookie, spec.uid);
+      debug('enrolled %s (netns cookie %s)', spec.uid, cookie);
     } catch (error) {
-      await runAll(undo);
-      throw error;
+      throwFailures([error, ...(await collectFailuresAsync(undo))], `enrolling ${spec.uid}`);
+    } finally {
+      netns.close();
     }
-    this.#pods.set(spec.uid, pod);
-    this.#cookies.set(cookie, spec.uid);
-    debug('enrolled %s (netns cookie %s)', spec.uid, cookie);
+  }
+
+  /** Same namespace, new flags or IPs: change the map entries in place. */
+  #update(pod: EnrolledPod, spec: PodCapture): void {
+    this.#claimIps(spec);
+    pod.spec = spec;
+    this.#setIps(pod, spec.ips);
+    this.#programs.maps.enrolled.set(pod.netnsCookie, podEntry(pod));
   }
 
   async #release(pod: EnrolledPod): Promise<void> {
     this.#pods.delete(pod.spec.uid);
     this.#cookies.delete(pod.netnsCookie);
-    await runAll(pod.undo);
+    throwFailures(await collectFailuresAsync(pod.undo), `unenrolling ${pod.spec.uid}`);
     debug('unenrolled %s', pod.spec.uid);
   }
 
+  async #refuseTakenNetns(spec: PodCapture, cookie: bigint): Promise<void> {
+    const owner = this.#cookies.get(cookie);
+    if (owner !== undefined) {
+      throw new WeftError('WEFT_CAPTURE_NETNS_IN_USE', `${spec.netnsPath} is already enrolled as pod ${owner}`, {
+        hint: 'pods sharing one network namespace are enrolled once',
+      });
+    }
+    this.#hostCookie ??= netnsCookie('/proc/self/ns/net');
+    if (cookie === (await this.#hostCookie)) {
+      throw new WeftError('WEFT_CAPTURE_HOST_NETNS', `${spec.netnsPath} is the agent's own network namespace`, {
+        hint: 'hostNetwork pods share the node namespace and are never enrolled',
+      });
+    }
+  }
+
+  /** Refuses IPs that another enrolled pod owns (a pod IP is reused only after its pod left). */
+  #claimIps(spec: PodCapture): void {
+    for (const ip of spec.ips) {
+      const owner = this.#ipOwners.get(ip);
+      if (owner !== undefined && owner !== spec.uid) {
+        throw new WeftError('WEFT_CAPTURE_IP_IN_USE', `pod ${spec.uid} asks for ${ip}, which enrolled pod ${owner} has`, {
+          hint: `unenroll ${owner} first: its sandbox is gone if the IP was given to a new pod`,
+        });
+      }
+    }
+  }
+
+  /** Makes the pod own exactly `ips` in weft_pod_ips, touching no other pod's entries. */
+  #setIps(pod: EnrolledPod, ips: string[]): void {
+    const { podIps } = this.#programs.maps;
+    for (const ip of pod.ips.filter((old) => !ips.includes(old))) {
+      if (this.#ipOwners.get(ip) === pod.spec.uid) {
+        podIps.delete(ip);
+        this.#ipOwners.delete(ip);
+      }
+    }
+    for (const ip of ips) {
+      podIps.set(ip, podEntry(pod));
+      this.#ipOwners.set(ip, pod.spec.uid);
+    }
+    pod.ips = [...ips];
+  }
+
   #onOutbound(pod: EnrolledPod, socket: Socket): void {
-    const { remotePort, remoteFamily } = socket;
+    const { remoteAddress, remotePort } = socket;
     const original =
-      remotePort === undefined
+      remoteAddress === undefined || remotePort === undefined
         ? undefined
-        : this.#programs.maps.origDst.take({ netnsCookie: pod.netnsCookie, port: remotePort, family: remoteFamily === 'IPv6' ? 6 : 4 });
+        : this.#programs.maps.origDst.take({ netnsCookie: pod.netnsCookie, ...unmapIpv4(remoteAddress), port: remotePort });
     if (!original) {
       // Someone connected to the listener directly: nothing to steer it to.
       this.#stats.missingOriginalDestination++;
@@ -301,9 +400,20 @@ export class CaptureManager {
       socket.destroy();
       return;
     }
+    if (this.#ownPorts().includes(localPort)) {
+      // Addressed to Weft's own port: forwarding it would loop back into the agent.
+      this.#stats.refusedSelfAddressed++;
+      socket.destroy();
+      return;
+    }
     this.#stats.inboundAccepted++;
     const { family, address } = unmapIpv4(localAddress);
     this.#deliver({ direction: 'inbound', pod: pod.spec, socket, originalDestination: { family, address, port: localPort } });
+  }
+
+  #ownPorts(): number[] {
+    const o = this.#options;
+    return [o.outboundPort ?? captureDefaults.outboundPort, o.inboundPort ?? captureDefaults.inboundPort, o.inboundTlsPort ?? captureDefaults.inboundTlsPort];
   }
 
   #deliver(connection: CapturedConnection): void {
@@ -317,23 +427,27 @@ export class CaptureManager {
   }
 }
 
+function podEntry(pod: EnrolledPod): PodEntry {
+  return { inboundSlot: pod.inboundSlot, flags: pod.spec.strict ? podFlags.strict : 0 };
+}
+
+/** Opens a network namespace once; `path` names the open file for the addon's calls. */
+function openNetns(netnsPath: string): { path: string; close(): void } {
+  let fd: number;
+  try {
+    fd = openSync(netnsPath, 'r');
+  } catch (error) {
+    throw new WeftError('WEFT_CAPTURE_NETNS_NOT_FOUND', `cannot open the network namespace ${netnsPath}`, {
+      cause: error,
+      hint: 'the pod (or its sandbox) has gone away, or the path is wrong',
+    });
+  }
+  return { path: `/proc/self/fd/${fd}`, close: () => closeSync(fd) };
+}
+
 function allMaps(programs: CapturePrograms): BpfMap[] {
   const { enrolled, podIps, origByCookie, origDst, inbound, config } = programs.maps;
   return [enrolled.map, podIps.map, origByCookie.map, origDst.map, inbound.map, config.map];
-}
-
-/** Runs every step even when one fails; reports the first failure after all ran. */
-async function runAll(steps: (() => void | Promise<void>)[]): Promise<void> {
-  const failures: unknown[] = [];
-  for (const run of steps) {
-    try {
-      await run();
-    } catch (error) {
-      failures.push(error);
-    }
-  }
-  if (failures.length === 1) throw failures[0] as Error;
-  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} cleanup steps failed`);
 }
 
 function validatePod(pod: PodCapture): PodCapture {
@@ -343,10 +457,8 @@ function validatePod(pod: PodCapture): PodCapture {
   if (typeof pod.uid !== 'string' || !uidPattern.test(pod.uid)) bad('uid must be letters, digits, ".", "_" or "-"');
   if (typeof pod.netnsPath !== 'string' || !isAbsolute(pod.netnsPath)) bad('netnsPath must be an absolute path');
   if (!Array.isArray(pod.ips)) bad('ips must be a list of IP addresses');
-  for (const ip of pod.ips) ipToBytes(ip);
-  return { uid: pod.uid, netnsPath: pod.netnsPath, ips: [...pod.ips], strict: pod.strict === true };
+  // Canonical text, so ownership and comparisons see one form per address.
+  const ips = [...new Set(pod.ips.map((ip) => bytesToIp(ipToBytes(ip).family, ipToBytes(ip).bytes)))];
+  return { uid: pod.uid, netnsPath: pod.netnsPath, ips, strict: pod.strict === true };
 }
 
-function samePod(a: PodCapture, b: PodCapture): boolean {
-  return a.netnsPath === b.netnsPath && a.strict === b.strict && a.ips.join() === b.ips.join();
-}

@@ -24,7 +24,7 @@ describe('capture map codecs', () => {
     ]) {
       assert.deepEqual(origDstCodec.decode(origDstCodec.encode(dst)), dst);
     }
-    const key = { netnsCookie: 0x1234567890abcdefn, port: 40000, family: 6 as const };
+    const key = { netnsCookie: 0x1234567890abcdefn, family: 6 as const, address: 'fd18::1', port: 40000 };
     assert.deepEqual(origKeyCodec.decode(origKeyCodec.encode(key)), key);
     assert.equal(ipCodec.decode(ipCodec.encode('fd18::2')), 'fd18::2');
     const config = { agentIpv4: '169.254.7.127', agentIpv6: undefined, agentMark: 0x5746, outboundPort: 15001, inboundPort: 15006, inboundTlsPort: 15008 };

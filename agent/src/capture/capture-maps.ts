@@ -57,24 +57,30 @@ export const origDstCodec: Codec<OriginalDestination> = {
   },
 };
 
+/** The client of a redirected connection, as the agent's listener sees it. */
 export interface OrigKey {
   netnsCookie: bigint;
-  port: number;
   family: IpFamily;
+  address: string;
+  port: number;
 }
 
 export const origKeyCodec: Codec<OrigKey> = {
   name: 'weft_orig_key',
-  size: 16,
-  offsets: { netns_cookie: 0, port: 8, family: 10, pad: 12 },
-  encode: ({ netnsCookie, port, family }) => {
-    const b = Buffer.alloc(16);
+  size: 32,
+  offsets: { netns_cookie: 0, addr: 8, port: 24, family: 26, pad: 28 },
+  encode: ({ netnsCookie, address, port, family }) => {
+    const b = Buffer.alloc(32);
     b.writeBigUInt64LE(netnsCookie, 0);
-    b.writeUInt16LE(port, 8);
-    b.writeUInt16LE(familyToAf(family), 10);
+    ipToBytes(address).bytes.copy(b, 8);
+    b.writeUInt16LE(port, 24);
+    b.writeUInt16LE(familyToAf(family), 26);
     return b;
   },
-  decode: (b) => ({ netnsCookie: b.readBigUInt64LE(0), port: b.readUInt16LE(8), family: afToFamily(b.readUInt16LE(10)) }),
+  decode: (b) => {
+    const family = afToFamily(b.readUInt16LE(26));
+    return { netnsCookie: b.readBigUInt64LE(0), family, address: bytesToIp(family, b.subarray(8, 24)), port: b.readUInt16LE(24) };
+  },
 };
 
 export const ipCodec: Codec<string> = {

@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BpfLink } from '@weft/native';
+import { collectFailures } from './cleanup.js';
 
 /**
  * Where the agent pins its maps and links on bpffs. Pins make the capture state visible
- * to `bpftool` and let a restarted agent find, and detach, what a crashed one left.
+ * to `bpftool` and let a restarted agent find what a crashed one left.
  *
  *   <root>/maps/<map name>
  *   <root>/links/cgroup-<program>
@@ -54,25 +55,37 @@ function rmdirIfEmpty(dir: string): void {
 }
 
 /**
- * Detaches every link pinned under root/links and unpins every map under root/maps:
- * the leftovers of an agent that did not stop cleanly. Returns what was removed.
+ * What a crashed agent left under root. Its cgroup links are detached and its map pins
+ * removed at once (the new agent attaches its own). Its pods' sk_lookup links are kept
+ * attached, unpinned and held by fd, so STRICT pods stay closed until the new agent
+ * enrolls them again or lets them go (CaptureManager.releaseStale).
  */
-export function removeStalePins(root: string): string[] {
-  const removed: string[] = [];
+export function takeStalePins(root: string): Map<string, BpfLink> {
+  const podLinks = new Map<string, BpfLink>();
   const linksDir = join(root, 'links');
+  const steps: (() => void)[] = [];
   if (existsSync(linksDir)) {
     for (const name of readdirSync(linksDir)) {
       const path = join(linksDir, name);
-      BpfLink.fromPin(path).destroy();
-      removed.push(path);
+      steps.push(() => {
+        const link = BpfLink.fromPin(path);
+        if (name.startsWith('pod-')) {
+          link.unpin();
+          podLinks.set(name.slice('pod-'.length), link);
+        } else {
+          link.destroy();
+        }
+      });
     }
   }
   const mapsDir = join(root, 'maps');
   if (existsSync(mapsDir)) {
-    for (const name of readdirSync(mapsDir)) {
-      rmSync(join(mapsDir, name), { force: true });
-      removed.push(join(mapsDir, name));
-    }
+    for (const name of readdirSync(mapsDir)) steps.push(() => rmSync(join(mapsDir, name), { force: true }));
   }
-  return removed;
+  const failures = collectFailures(steps);
+  if (failures.length > 0) {
+    for (const link of podLinks.values()) link.destroy();
+    throw new AggregateError(failures, `could not take over the pins under ${root}`);
+  }
+  return podLinks;
 }

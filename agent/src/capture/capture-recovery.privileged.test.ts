@@ -79,11 +79,29 @@ describe('capture after an agent crash (privileged)', () => {
     assert.equal((await probe('198.18.1.2')).ok, false, 'STRICT pod is closed while no agent listens');
     assert.equal((await probe('198.18.1.3')).ok, true, 'PERMISSIVE pod is reached directly');
 
-    const manager = CaptureManager.start({ objectPath: captureObjectPath, cgroupPath: cgroup, pinRoot, onConnection: ({ socket }) => socket.destroy() });
-    const running = snapshotKernelState({ cgroup, pinRoot, namespaces: lab.namespaces() });
-    assert.deepEqual(running.netnsLinks, [], 'the dead agent’s sk_lookup links were detached');
-    assert.equal(running.cgroupAttachments.length, 3, 'only the new agent’s three cgroup programs are attached');
-    assert.equal((await probe('198.18.1.2')).ok, true, 'the STRICT pod is reachable again once no longer enrolled');
+    // A new agent takes over: STRICT stays closed until the pod is enrolled again.
+    let inbound = 0;
+    const manager = CaptureManager.start({
+      objectPath: captureObjectPath,
+      cgroupPath: cgroup,
+      pinRoot,
+      onConnection: ({ socket }) => {
+        inbound++;
+        socket.resume();
+        socket.end('not forwarded\n');
+      },
+    });
+    const restarted = snapshotKernelState({ cgroup, pinRoot, namespaces: lab.namespaces() });
+    assert.equal(restarted.cgroupAttachments.length, 3, 'only the new agent’s three cgroup programs are attached');
+    assert.equal(restarted.netnsLinks.length, 2, 'the dead agent’s sk_lookup links stay until the pods are taken over');
+    assert.equal((await probe('198.18.1.2')).ok, false, 'STRICT stays closed across the restart');
+    await manager.enroll({ uid: 'strict', netnsPath: ns.strict, ips: ['198.18.1.2'], strict: true });
+    await probe('198.18.1.2');
+    assert.equal(inbound, 1, 'the re-enrolled STRICT pod is captured by the new agent');
+    assert.equal(snapshotKernelState({ cgroup, pinRoot, namespaces: lab.namespaces() }).netnsLinks.length, 2, 'its old link was replaced, not added to');
+    manager.releaseStale();
+    assert.equal(snapshotKernelState({ cgroup, pinRoot, namespaces: lab.namespaces() }).netnsLinks.length, 1, 'the permissive pod’s old link is gone');
+    assert.equal((await probe('198.18.1.3')).ok, true, 'the permissive pod, not enrolled any more, is reached directly');
     await manager.stop();
     assert.deepEqual(snapshotKernelState({ cgroup, pinRoot, namespaces: lab.namespaces() }), baseline);
     assert.equal(existsSync(`${pinRoot}/links`), false);
