@@ -1,5 +1,3 @@
-import { closeSync, openSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { debuglog } from 'node:util';
@@ -11,24 +9,14 @@ import { podFlags, type OriginalDestination, type PodEntry } from './capture-map
 import { CapturePins, takeStalePins } from './capture-pins.js';
 import { collectFailures, collectFailuresAsync, throwFailures } from './cleanup.js';
 import { cgroupPrograms, loadCapturePrograms, type CapturePrograms } from './capture-programs.js';
-import { bytesToIp, ipToBytes, unmapIpv4 } from './ip-address.js';
+import { unmapIpv4 } from './ip-address.js';
 import { isCgroup2, isOnBpffs } from './kernel-mounts.js';
+import { PodIpTable } from './pod-ip-table.js';
+import { openNetns, validatePod, type PodCapture } from './pod-capture.js';
 import { openPodListeners } from './pod-listeners.js';
 import { SlotAllocator } from './slot-allocator.js';
 
 const debug = debuglog('weft:capture');
-
-/** A pod to capture: who it is and where its network namespace is. */
-export interface PodCapture {
-  /** Kubernetes pod uid (or any stable unique name without '/'). */
-  uid: string;
-  /** Path of the pod's network namespace: /run/netns/<name> or /proc/<pid>/ns/net. */
-  netnsPath: string;
-  /** The pod's IP addresses; inbound capture applies to connections to these. */
-  ips: string[];
-  /** Fail closed: drop inbound connections while the agent's listener is missing. */
-  strict?: boolean;
-}
 
 /** A connection the kernel steered to the agent, with where the client meant to go. */
 export interface CapturedConnection {
@@ -84,13 +72,9 @@ interface EnrolledPod {
   spec: PodCapture;
   netnsCookie: bigint;
   inboundSlot: number;
-  /** The pod IPs whose weft_pod_ips entries this pod owns. */
-  ips: string[];
   /** Steps that undo the enrollment, in the order they must run. */
   undo: (() => void | Promise<void>)[];
 }
-
-const uidPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 
 /**
  * Steers enrolled pods' TCP traffic to listeners this process owns in each pod's netns.
@@ -105,7 +89,7 @@ export class CaptureManager {
   readonly #cgroupLinks: BpfLink[];
   readonly #pods = new Map<string, EnrolledPod>();
   readonly #cookies = new Map<bigint, string>();
-  readonly #ipOwners = new Map<string, string>();
+  readonly #podIps: PodIpTable;
   readonly #queues = new Map<string, Promise<void>>();
   readonly #slots: SlotAllocator;
   /** sk_lookup links a crashed agent left, by pod uid: kept until re-enroll or releaseStale(). */
@@ -121,6 +105,7 @@ export class CaptureManager {
     this.#cgroupLinks = links;
     this.#stale = stale;
     this.#slots = new SlotAllocator(programs.maps.inbound.map.maxEntries);
+    this.#podIps = new PodIpTable(programs.maps.podIps);
   }
 
   /**
@@ -219,12 +204,12 @@ export class CaptureManager {
 
   /** The kernel-side state of every enrolled pod. */
   pods(): EnrolledPodState[] {
-    return [...this.#pods.values()].map(({ spec, netnsCookie, inboundSlot, ips }) => ({
+    return [...this.#pods.values()].map(({ spec, netnsCookie, inboundSlot }) => ({
       uid: spec.uid,
       netnsPath: spec.netnsPath,
       netnsCookie,
       inboundSlot,
-      ips: [...ips],
+      ips: this.#podIps.ipsOf(spec.uid),
       strict: spec.strict === true,
     }));
   }
@@ -283,7 +268,7 @@ export class CaptureManager {
     try {
       const cookie = await netnsCookie(netns.path);
       await this.#refuseTakenNetns(spec, cookie);
-      const pod: EnrolledPod = { spec, netnsCookie: cookie, inboundSlot: -1, ips: [], undo };
+      const pod: EnrolledPod = { spec, netnsCookie: cookie, inboundSlot: -1, undo };
       const listeners = await openPodListeners({
         netnsPath: netns.path,
         outboundPort: this.#options.outboundPort ?? captureDefaults.outboundPort,
@@ -298,10 +283,8 @@ export class CaptureManager {
       step(() => this.#slots.release(slot));
       maps.inbound.set(slot, listeners.inboundFd);
       step(() => void maps.inbound.delete(slot));
-      // Claim and write with no await in between: concurrent enrollments cannot both win an IP.
-      this.#claimIps(spec);
-      this.#setIps(pod, spec.ips);
-      step(() => this.#setIps(pod, []));
+      this.#podIps.assign(spec.uid, spec.ips, podEntry(pod));
+      step(() => this.#podIps.release(spec.uid));
       maps.enrolled.set(cookie, podEntry(pod));
       step(() => void maps.enrolled.delete(cookie));
       const link = skLookup.attachNetns(netns.path);
@@ -322,10 +305,10 @@ export class CaptureManager {
 
   /** Same namespace, new flags or IPs: change the map entries in place. */
   #update(pod: EnrolledPod, spec: PodCapture): void {
-    this.#claimIps(spec);
+    const entry = podEntry({ ...pod, spec });
+    this.#podIps.assign(spec.uid, spec.ips, entry);
+    this.#programs.maps.enrolled.set(pod.netnsCookie, entry);
     pod.spec = spec;
-    this.#setIps(pod, spec.ips);
-    this.#programs.maps.enrolled.set(pod.netnsCookie, podEntry(pod));
   }
 
   async #release(pod: EnrolledPod): Promise<void> {
@@ -348,34 +331,6 @@ export class CaptureManager {
         hint: 'hostNetwork pods share the node namespace and are never enrolled',
       });
     }
-  }
-
-  /** Refuses IPs that another enrolled pod owns (a pod IP is reused only after its pod left). */
-  #claimIps(spec: PodCapture): void {
-    for (const ip of spec.ips) {
-      const owner = this.#ipOwners.get(ip);
-      if (owner !== undefined && owner !== spec.uid) {
-        throw new WeftError('WEFT_CAPTURE_IP_IN_USE', `pod ${spec.uid} asks for ${ip}, which enrolled pod ${owner} has`, {
-          hint: `unenroll ${owner} first: its sandbox is gone if the IP was given to a new pod`,
-        });
-      }
-    }
-  }
-
-  /** Makes the pod own exactly `ips` in weft_pod_ips, touching no other pod's entries. */
-  #setIps(pod: EnrolledPod, ips: string[]): void {
-    const { podIps } = this.#programs.maps;
-    for (const ip of pod.ips.filter((old) => !ips.includes(old))) {
-      if (this.#ipOwners.get(ip) === pod.spec.uid) {
-        podIps.delete(ip);
-        this.#ipOwners.delete(ip);
-      }
-    }
-    for (const ip of ips) {
-      podIps.set(ip, podEntry(pod));
-      this.#ipOwners.set(ip, pod.spec.uid);
-    }
-    pod.ips = [...ips];
   }
 
   #onOutbound(pod: EnrolledPod, socket: Socket): void {
@@ -431,34 +386,7 @@ function podEntry(pod: EnrolledPod): PodEntry {
   return { inboundSlot: pod.inboundSlot, flags: pod.spec.strict ? podFlags.strict : 0 };
 }
 
-/** Opens a network namespace once; `path` names the open file for the addon's calls. */
-function openNetns(netnsPath: string): { path: string; close(): void } {
-  let fd: number;
-  try {
-    fd = openSync(netnsPath, 'r');
-  } catch (error) {
-    throw new WeftError('WEFT_CAPTURE_NETNS_NOT_FOUND', `cannot open the network namespace ${netnsPath}`, {
-      cause: error,
-      hint: 'the pod (or its sandbox) has gone away, or the path is wrong',
-    });
-  }
-  return { path: `/proc/self/fd/${fd}`, close: () => closeSync(fd) };
-}
-
 function allMaps(programs: CapturePrograms): BpfMap[] {
   const { enrolled, podIps, origByCookie, origDst, inbound, config } = programs.maps;
   return [enrolled.map, podIps.map, origByCookie.map, origDst.map, inbound.map, config.map];
 }
-
-function validatePod(pod: PodCapture): PodCapture {
-  const bad = (what: string): never => {
-    throw new WeftError('WEFT_CAPTURE_BAD_POD', `cannot enroll pod ${JSON.stringify(pod.uid)}: ${what}`);
-  };
-  if (typeof pod.uid !== 'string' || !uidPattern.test(pod.uid)) bad('uid must be letters, digits, ".", "_" or "-"');
-  if (typeof pod.netnsPath !== 'string' || !isAbsolute(pod.netnsPath)) bad('netnsPath must be an absolute path');
-  if (!Array.isArray(pod.ips)) bad('ips must be a list of IP addresses');
-  // Canonical text, so ownership and comparisons see one form per address.
-  const ips = [...new Set(pod.ips.map((ip) => bytesToIp(ipToBytes(ip).family, ipToBytes(ip).bytes)))];
-  return { uid: pod.uid, netnsPath: pod.netnsPath, ips, strict: pod.strict === true };
-}
-

@@ -1,4 +1,5 @@
-export { CaptureManager, type CaptureOptions, type CaptureStats, type CapturedConnection, type EnrolledPodState, type PodCapture } from './capture-manager.js';
+export { CaptureManager, type CaptureOptions, type CaptureStats, type CapturedConnection, type EnrolledPodState } from './capture-manager.js';
+export type { PodCapture } from './pod-capture.js';
 export { captureDefaults } from './capture-defaults.js';
 export type { OriginalDestination } from './capture-maps.js';
 export { findCgroup2Root } from './kernel-mounts.js';
