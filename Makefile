@@ -9,14 +9,15 @@ TS_PACKAGES := api native agent tools bench e2e
 # Compiled test files, derived from the sources so a deleted test never runs from dist/.
 tests_of = $(shell find $(TS_PACKAGES) -path '*/node_modules' -prune -o -path '*/dist' -prune -o -name '$(1)' -print 2>/dev/null \
 	| sed -E 's#^(native)/lib/#\1/dist/#; s#/src/#/dist/#; s#\.ts$$#.js#' | sort)
-UNIT_TESTS = $(filter-out %.privileged.test.js,$(call tests_of,*.test.ts))
+UNIT_TESTS = $(filter-out %.privileged.test.js %.e2e.test.js,$(call tests_of,*.test.ts))
 PRIVILEGED_TESTS = $(call tests_of,*.privileged.test.ts)
+E2E_TESTS = $(call tests_of,*.e2e.test.ts)
 # Spec output for people, a TAP copy for the closing summary line.
 NODE_TEST = mkdir -p artifacts; status=0; node --test --test-reporter=spec --test-reporter-destination=stdout \
 	--test-reporter=tap --test-reporter-destination=artifacts/$(1).tap $(2) || status=$$?; \
 	node tools/dist/test-summary.js artifacts/$(1).tap; exit $$status
 
-.PHONY: deps build bpf native ts lint test test-unit test-privileged bench demo clean clean-test-leftovers testbed-up testbed-down testbed-status
+.PHONY: deps build bpf native ts lint test test-unit test-privileged test-e2e bench demo clean clean-test-leftovers testbed-up testbed-down testbed-status
 
 deps:
 	@bash tools/install-deps.sh
@@ -37,15 +38,19 @@ lint: build
 	node tools/dist/check-imports.js .
 	@echo "lint: ok"
 
-## Tier 1 (unit) and tier 2 (privileged: root, netns, real eBPF) in one run.
+## Tier 1 (unit), tier 2 (privileged: root, netns, real eBPF) and tier 3 (e2e: the
+## Kubernetes testbed; the first run builds the upstream binaries, ~12 minutes) in one run.
 test: build
-	@$(call NODE_TEST,test,$(UNIT_TESTS) $(PRIVILEGED_TESTS))
+	@$(call NODE_TEST,test,$(UNIT_TESTS) $(PRIVILEGED_TESTS) $(E2E_TESTS))
 
 test-unit: build
 	@$(call NODE_TEST,unit,$(UNIT_TESTS))
 
 test-privileged: build
 	@$(call NODE_TEST,privileged,$(PRIVILEGED_TESTS))
+
+test-e2e: build
+	@$(call NODE_TEST,e2e,$(E2E_TESTS))
 
 bench: build
 	node bench/dist/capture-bench.js

@@ -44,6 +44,8 @@ export const paths = {
   logs: join(stateDir, 'logs'),
   pids: join(stateDir, 'pids'),
   kubeconfig: join(stateDir, 'kubeconfig'),
+  /** Host folders the node emulator made as mount points, one per line. */
+  createdMountPoints: join(stateDir, 'created-mount-points'),
   componentKubeconfig: (name: string): string => join(stateDir, `${name}.kubeconfig`),
 };
 

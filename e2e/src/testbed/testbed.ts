@@ -4,6 +4,7 @@ import { WeftError } from '@weft/api';
 import { apiGet, startApiserver, startControllers, waitForApiserver } from './control-plane.js';
 import { addFabricMember, addRoute, createFabric, destroyCgroups, destroyNetwork, processesInNamespaces, testbedNamespaces } from './network.js';
 import { generatePki, writeKubeconfig, type TestbedPki } from './pki.js';
+import { removeCreatedMountPoints, startNodes, waitForNodes } from './nodes.js';
 import { componentNames, isRunning, stopComponent } from './processes.js';
 import { progress } from './shell.js';
 import { paths, stateDir, testbed } from './testbed-config.js';
@@ -20,7 +21,7 @@ export interface UpResult {
 }
 
 /** Components in the order they must stop (the reverse of start). */
-const stopOrder = ['nodelet', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'];
+const stopOrder = ['nodelet', 'kube-proxy-node1', 'kube-proxy-node2', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'];
 
 export function nodeName(i: number): string {
   return `node${i}`;
@@ -61,6 +62,9 @@ export async function up(options: UpOptions = {}): Promise<UpResult> {
   for (let i = 1; i <= nodes; i++) {
     for (let j = 1; j <= nodes; j++) if (i !== j) addRoute(nodeName(i), testbed.podCidr(j), testbed.nodeAddress(j));
   }
+  progress(`starting the node emulator and kube-proxy for ${nodes} nodes`);
+  startNodes(bin, pki, nodes);
+  await waitForNodes(pki, nodes);
   await waitForDefaultServiceAccount(pki);
   const seconds = { build, up: (performance.now() - start) / 1000 };
   progress(`up in ${seconds.up.toFixed(1)} s (upstream binaries: ${seconds.build.toFixed(1)} s); kubeconfig: ${paths.kubeconfig}`);
@@ -98,6 +102,7 @@ export async function down(options: { quiet?: boolean } = {}): Promise<void> {
   }
   destroyCgroups();
   destroyNetwork();
+  removeCreatedMountPoints();
   rmSync(stateDir, { recursive: true, force: true });
   if (!options.quiet) progress('down: no process, namespace, link, cgroup or state file of the testbed is left');
 }
