@@ -2,7 +2,7 @@
 // scheduler and kube-proxy, the node emulator running pods as processes, the real helm.
 // Needs root; fails (never skips) without it.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +15,7 @@ import { down, up, type UpResult } from './testbed.js';
 import { ensureHelm } from './upstream.js';
 
 const chart = fileURLToPath(new URL('../../testdata/charts/hello', import.meta.url));
+const testbedMain = fileURLToPath(new URL('../testbed-main.js', import.meta.url));
 
 interface Pod {
   metadata: { name: string; uid: string; namespace: string };
@@ -249,6 +250,42 @@ spec:
     kubectl(['delete', 'pod', '-n', 'shop', 'crasher', 'once', 'unhealthy', '--wait=true']);
   });
 
+  it('runs hostNetwork pods in the node namespace and deletes gracefully: SIGTERM, grace period, SIGKILL', async () => {
+    kubectl(['apply', '-n', 'shop', '-f', '-'], `
+apiVersion: v1
+kind: Pod
+metadata: { name: on-host }
+spec:
+  hostNetwork: true
+  nodeName: node2
+  containers: [{ name: echo, image: weft.dev/test/http-echo, env: [{ name: PORT, value: "18080" }], readinessProbe: { tcpSocket: { port: 18080 }, periodSeconds: 1 } }]
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: stubborn }
+spec:
+  terminationGracePeriodSeconds: 2
+  containers: [{ name: stubborn, image: weft.dev/test/shell, command: [sh, -c, 'trap "" TERM; while true; do sleep 0.1; done'] }]
+`);
+    const onHost = await eventually('the hostNetwork pod to be Ready', () => pods('shop').find((p) => p.metadata.name === 'on-host' && isReady(p)));
+    assert.equal(onHost.status.podIP, testbed.nodeAddress(2));
+    const stubborn = await eventually('the stubborn pod to run', () => pods('shop').find((p) => p.metadata.name === 'stubborn' && p.status.phase === 'Running'));
+    const started = Date.now();
+    kubectl(['delete', 'pod', 'on-host', 'stubborn', '-n', 'shop', '--wait=true']);
+    const took = Date.now() - started;
+    assert.ok(took >= 2000, `a process ignoring SIGTERM is killed only after the 2 s grace period (took ${took} ms)`);
+    assert.ok(took < 15_000, `and then promptly (took ${took} ms)`);
+    assert.equal(existsSync(join(stateDir, 'pods', stubborn.metadata.uid)), false);
+  });
+
+  it('keeps every namespace without a default route; the host reaches only the fabric subnet', () => {
+    for (const ns of testbedNamespaces()) {
+      assert.equal(execFileSync('ip', ['-n', ns, 'route', 'show', 'default'], { encoding: 'utf8' }).trim(), '', `${ns} has no default route`);
+    }
+    const hostRoutes = execFileSync('ip', ['route', 'show', 'dev', `${testbed.prefix}-host`], { encoding: 'utf8' }).trim().split('\n');
+    assert.deepEqual(hostRoutes.map((r) => r.split(' ')[0]), [testbed.fabricSubnet]);
+  });
+
   it('installs a chart with the real helm binary and --wait', () => {
     const out = execFileSync(tools.helm, ['install', 'hello', chart, '--namespace', 'charts', '--create-namespace', '--wait', '--timeout', '90s', '--kubeconfig', paths.kubeconfig], { encoding: 'utf8' });
     assert.match(out, /STATUS: deployed/);
@@ -263,6 +300,24 @@ spec:
     const again = await up();
     process.stdout.write(`# testbed: second warm up in ${again.seconds.up.toFixed(1)} s\n`);
     assert.equal(kubectl(['get', 'nodes', '-o', 'name']).trim().split('\n').length, 2);
+    await down({ quiet: true });
+    assert.deepEqual(leftovers(), clean);
+  });
+
+  it('cleans up after an `up` that was killed half-way', async () => {
+    const upProcess = spawn(process.execPath, [testbedMain, 'up'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      upProcess.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        // Killed while the control plane is starting: detached components are running.
+        if (stderr.includes('starting etcd')) resolve();
+      });
+      upProcess.once('exit', () => reject(new Error(`up ended before it was killed: ${stderr}`)));
+    });
+    await sleep(500);
+    upProcess.kill('SIGKILL');
+    assert.ok(componentNames().some(isRunning), 'components outlived the killed up');
     await down({ quiet: true });
     assert.deepEqual(leftovers(), clean);
   });
