@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 NODEDIR := $(shell dirname "$$(dirname "$$(command -v node)")")
-TS_PACKAGES := api native agent tools bench e2e
+TS_PACKAGES := api native agent control tools bench e2e
 # Compiled test files, derived from the sources so a deleted test never runs from dist/.
 tests_of = $(shell find $(TS_PACKAGES) -path '*/node_modules' -prune -o -path '*/dist' -prune -o -name '$(1)' -print 2>/dev/null \
 	| sed -E 's#^(native)/lib/#\1/dist/#; s#/src/#/dist/#; s#\.ts$$#.js#' | sort)
@@ -54,6 +54,7 @@ test-e2e: build
 
 bench: build
 	node bench/dist/capture-bench.js
+	node bench/dist/ca-bench.js
 
 demo:
 	@echo "make demo: not available yet — it needs the Kubernetes testbed, the Helm chart and the CLI (issues 3, 7, 9)." >&2
