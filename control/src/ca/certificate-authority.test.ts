@@ -115,6 +115,11 @@ describe('CertificateAuthority', () => {
     await assert.rejects(ca.certify({ csrPem: payments.pem, token: agentToken }), refusal('permission-denied', 'WEFT_CA_NO_POD_ON_NODE'));
     await assert.rejects(ca.certify({ csrPem: '-----BEGIN CERTIFICATE REQUEST-----\nbm90IGEgY3Ny\n-----END CERTIFICATE REQUEST-----', token: agentToken }), refusal('invalid-argument', 'WEFT_CA_MALFORMED_CSR'));
     await assert.rejects(ca.certify({ csrPem: 'garbage', token: agentToken }), refusal('invalid-argument', 'WEFT_CA_MALFORMED_CSR'));
+    const der = Buffer.from(good.pem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
+    for (const cut of [der.subarray(0, der.length - 5), der.subarray(0, 40), Buffer.concat([der, Buffer.from([0x05, 0x00])])]) {
+      const mangled = `-----BEGIN CERTIFICATE REQUEST-----\n${cut.toString('base64')}\n-----END CERTIFICATE REQUEST-----`;
+      await assert.rejects(ca.certify({ csrPem: mangled, token: agentToken }), refusal('invalid-argument', 'WEFT_CA_MALFORMED_CSR'));
+    }
     // Signed with a different key than the one it carries.
     const other = (await subtle.generateKey(ecdsaP256, true, ['sign', 'verify']));
     const forged = await workloadCsr();

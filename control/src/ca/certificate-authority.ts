@@ -38,7 +38,7 @@ export class CertificateAuthority {
         throw new CaRefusal('invalid-argument', 'WEFT_CA_WRONG_TRUST_DOMAIN', `this CA signs for trust domain ${this.#trustDomain}, not ${csr.spiffeId.trustDomain}`);
       }
       const { nodeName } = await this.#authorizer.authorize(request.token, csr.spiffeId);
-      const svid = await this.#issuer.issue(csr.spiffeId, csr.publicKey);
+      const svid = await this.#issuer.issue(csr.spiffeId, csr.publicKeyDer);
       this.#counters.issued++;
       log('issued %s to node %s, valid until %s', csr.spiffeId.toString(), nodeName, svid.notAfter.toISOString());
       return svid;
