@@ -10,9 +10,9 @@ die() { printf '[deps] error: %s\n' "$*" >&2; exit 1; }
 # Debian packages: compiler and BPF toolchain (clang, llvm, bpftool, libbpf-dev with its
 # libelf/zlib), UAPI headers (linux-libc-dev), namespaces and links (iproute2, util-linux).
 # The testbed adds openssl (its PKI), unzip (helm from an npm package), iptables and
-# conntrack (kube-proxy).
+# conntrack (kube-proxy). protobuf-compiler runs `make gen` (api/proto).
 packages=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev linux-libc-dev pkg-config g++ make
-  iproute2 util-linux python3 openssl unzip iptables conntrack)
+  iproute2 util-linux python3 openssl unzip iptables conntrack protobuf-compiler)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,1 +1,2 @@
 export { WeftError, isWeftError, type WeftErrorOptions } from './weft-error.js';
+export * as ca from './gen/weft/ca/v1/ca.js';

@@ -4,7 +4,7 @@ import { WeftError } from '@weft/api';
  * Why the CA refused, in the terms of its callers: the gRPC edge maps each kind to a
  * status code (unauthenticated → UNAUTHENTICATED, …); nothing inside knows gRPC.
  */
-export type RefusalKind = 'unauthenticated' | 'permission-denied' | 'invalid-argument';
+export type RefusalKind = 'unauthenticated' | 'permission-denied' | 'invalid-argument' | 'unavailable';
 
 export class CaRefusal extends WeftError {
   readonly kind: RefusalKind;

@@ -46,7 +46,7 @@ export class CsrAuthorizer {
     try {
       result = await this.#options.reviewer.review(token);
     } catch (error) {
-      throw new CaRefusal('unauthenticated', 'WEFT_CA_TOKEN_REVIEW_FAILED', 'the token could not be reviewed', { cause: error, hint: 'is the API server reachable from the control plane?' });
+      throw new CaRefusal('unavailable', 'WEFT_CA_TOKEN_REVIEW_FAILED', 'the token could not be reviewed', { cause: error, hint: 'is the API server reachable from the control plane?' });
     }
     if (!result.authenticated) {
       throw new CaRefusal('unauthenticated', 'WEFT_CA_TOKEN_INVALID', `the token is not valid${result.error ? `: ${result.error}` : ''}`, {

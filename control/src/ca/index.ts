@@ -5,3 +5,5 @@ export { checkCsr, type CheckedCsr } from './csr-check.js';
 export { SpiffeId } from './spiffe-id.js';
 export { generateTrustAnchor, type KeyedCertificate, type TrustAnchor } from './trust-anchor.js';
 export { WorkloadIssuer, type IssuedSvid } from './workload-issuer.js';
+export { certificateAuthorityService } from './ca-grpc-service.js';
+export { issueServingIdentity, type ServingIdentity } from './serving-certificate.js';
