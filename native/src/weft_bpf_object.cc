@@ -16,6 +16,16 @@
 
 namespace weft {
 
+void forget_map_fd(int fd);
+
+// Closing an object closes its map fds: the size cache of weft_bpf_fd.cc must forget them.
+static void close_object(struct bpf_object *obj)
+{
+	struct bpf_map *map;
+	bpf_object__for_each_map(map, obj) forget_map_fd(bpf_map__fd(map));
+	bpf_object__close(obj);
+}
+
 static std::mutex log_mutex;
 static std::string *log_sink = nullptr;
 
@@ -95,7 +105,7 @@ public:
 	~BpfObject() override
 	{
 		if (obj_)
-			bpf_object__close(obj_);
+			close_object(obj_);
 	}
 
 private:
@@ -193,7 +203,7 @@ private:
 	Napi::Value Close(const Napi::CallbackInfo &info)
 	{
 		if (obj_) {
-			bpf_object__close(obj_);
+			close_object(obj_);
 			obj_ = nullptr;
 		}
 		return info.Env().Undefined();
