@@ -22,13 +22,17 @@ export function certificateAuthorityService(authority: CertificateAuthority): wi
   return {
     certify(call: ServerUnaryCall<wire.CertifyRequest, wire.CertifyResponse>, callback: sendUnaryData<wire.CertifyResponse>): void {
       const token = call.request.token || bearer(call);
-      authority.certify({ csrPem: call.request.csrPem, token }).then(
-        (svid) => callback(null, { certificateChainPem: svid.chainPem, notAfterUnixSeconds: BigInt(Math.floor(svid.notAfter.getTime() / 1000)) }),
-        (error: unknown) => {
-          if (error instanceof CaRefusal) callback({ code: codes[error.kind], details: `${error.code}: ${error.message}` });
-          else callback({ code: status.INTERNAL, details: 'WEFT_CA_INTERNAL: the CA failed; see its log' });
-        },
-      );
+      authority
+        .certify({ csrPem: call.request.csrPem, token })
+        .then(
+          (svid) => callback(null, { certificateChainPem: svid.chainPem, notAfterUnixSeconds: BigInt(Math.floor(svid.notAfter.getTime() / 1000)) }),
+          (error: unknown) => {
+            if (error instanceof CaRefusal) callback({ code: codes[error.kind], details: `${error.code}: ${error.message}` });
+            else callback({ code: status.INTERNAL, details: 'WEFT_CA_INTERNAL: the CA failed; see its log' });
+          },
+        )
+        // A failure inside a callback must not become an unhandled rejection.
+        .catch(() => undefined);
     },
   };
 }

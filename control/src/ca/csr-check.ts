@@ -19,16 +19,20 @@ const ids = {
   basicConstraints: oid('2.5.29.19'),
 };
 
-/** AlgorithmIdentifier { id-ecPublicKey, prime256v1 }: the only key Weft certifies. */
-const p256Algorithm = sequence(oid('1.2.840.10045.2.1'), oid('1.2.840.10045.3.1.7'));
+/**
+ * The exact DER of an uncompressed P-256 SubjectPublicKeyInfo up to the point:
+ * SEQUENCE(89) { AlgorithmIdentifier { id-ecPublicKey, prime256v1 }, BIT STRING(66) { 0, 04 … } }.
+ * Requiring this one form keeps non-minimal or compressed encodings out of certificates.
+ */
+const p256SpkiPrefix = Buffer.concat([
+  Buffer.from([0x30, 0x59]),
+  sequence(oid('1.2.840.10045.2.1'), oid('1.2.840.10045.3.1.7')),
+  Buffer.from([0x03, 0x42, 0x00, 0x04]),
+]);
 
-/** True when an SPKI (DER) holds an ECDSA P-256 key; a byte comparison, no key import. */
+/** True when an SPKI (DER) is an uncompressed ECDSA P-256 key in its one DER form. */
 export function isP256PublicKey(spki: Buffer): boolean {
-  try {
-    return children(spki)[0]?.equals(p256Algorithm) === true;
-  } catch {
-    return false;
-  }
+  return spki.length === p256SpkiPrefix.length + 64 && spki.subarray(0, p256SpkiPrefix.length).equals(p256SpkiPrefix);
 }
 
 const generalNameTypes: Record<number, string> = { 0x81: 'email', 0x82: 'dns', 0x86: 'uri', 0x87: 'ip', 0xa0: 'other', 0xa4: 'directory', 0x88: 'registered-id' };
@@ -38,13 +42,23 @@ interface ParsedCsr {
   publicKeyDer: Buffer;
   signatureAlgorithm: Buffer;
   signature: Buffer;
-  extensions: { id: Buffer; value: Buffer }[];
+  extensions: { id: Buffer; critical: boolean; value: Buffer }[];
 }
 
+/** A workload CSR is a few hundred bytes; anything much larger is refused unread. */
+export const maxCsrPemLength = 8192;
+
+const begin = '-----BEGIN CERTIFICATE REQUEST-----';
+const end = '-----END CERTIFICATE REQUEST-----';
+
+/** The DER inside the one PEM block; linear scans only (a regex here was quadratic). */
 function der(pem: string): Buffer {
-  const body = /-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----([\s\S]*?)-----END (?:NEW )?CERTIFICATE REQUEST-----/.exec(pem)?.[1];
-  if (body === undefined) throw new Error('no PEM CERTIFICATE REQUEST block');
-  return Buffer.from(body.replace(/\s+/g, ''), 'base64');
+  const start = pem.indexOf(begin);
+  const stop = start < 0 ? -1 : pem.indexOf(end, start + begin.length);
+  if (start < 0 || stop < 0 || pem.indexOf(begin, start + begin.length) >= 0) throw new Error('not exactly one PEM CERTIFICATE REQUEST block');
+  const body = pem.slice(start + begin.length, stop).replace(/[\r\n\t ]/g, '');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) throw new Error('the PEM body is not base64');
+  return Buffer.from(body, 'base64');
 }
 
 /**
@@ -53,29 +67,35 @@ function der(pem: string): Buffer {
  * Read with Weft's DER reader: @peculiar/x509's generic parser cost ~2 ms per request.
  */
 function parse(pem: string): ParsedCsr {
-  const [info, algorithm, signatureBits, ...extra] = children(der(pem));
+  const [info, algorithm, signatureBits, ...extra] = children(der(pem), 0x30);
   if (!info || !algorithm || !signatureBits || extra.length > 0) throw new Error('not a CertificationRequest');
-  const [version, , publicKeyDer, attributes] = children(info);
-  if (!version || !publicKeyDer || version.toString('hex') !== '020100') throw new Error('not a version 1 CertificationRequestInfo');
+  const [version, subject, publicKeyDer, attributes, ...rest] = children(info, 0x30);
+  if (!version || !subject || !publicKeyDer || rest.length > 0 || version.toString('hex') !== '020100') throw new Error('not a version 1 CertificationRequestInfo');
+  children(subject, 0x30);
   const extensions: ParsedCsr['extensions'] = [];
+  let extensionRequests = 0;
   if (attributes) {
     if (attributes[0] !== 0xa0) throw new Error('unexpected element after the public key');
     // [0] IMPLICIT SET OF Attribute: read its content as a sequence of attributes.
-    for (const attribute of children(Buffer.concat([Buffer.from([0x30]), attributes.subarray(1)]))) {
-      const [type, values] = children(attribute);
-      if (!type || !values || !type.equals(ids.extensionRequest)) continue;
-      for (const list of children(values)) {
-        for (const ext of children(list)) {
-          const parts = children(ext);
-          const id = parts[0];
-          const value = parts[parts.length - 1];
-          if (!id || !value || parts.length < 2) throw new Error('malformed extension');
-          extensions.push({ id, value: content(value) });
-        }
+    for (const attribute of children(Buffer.concat([Buffer.from([0x30]), attributes.subarray(1)]), 0x30)) {
+      const [type, values, ...more] = children(attribute, 0x30);
+      if (!type || !values || more.length > 0) throw new Error('malformed attribute');
+      if (!type.equals(ids.extensionRequest)) continue;
+      const lists = children(values, 0x31);
+      if (++extensionRequests > 1 || lists.length !== 1 || !lists[0]) throw new Error('more than one extension request');
+      for (const ext of children(lists[0], 0x30)) {
+        const parts = children(ext, 0x30);
+        const [id, middle, last] = parts;
+        if (!id || !middle || parts.length > 3 || id[0] !== 0x06) throw new Error('malformed extension');
+        const critical = parts.length === 3 && middle.equals(Buffer.from([0x01, 0x01, 0xff]));
+        if (parts.length === 3 && !critical) throw new Error('malformed extension (criticality)');
+        const value = content(last ?? middle, 0x04);
+        if (extensions.some((e) => e.id.equals(id))) throw new Error('an extension is repeated');
+        extensions.push({ id, critical, value });
       }
     }
   }
-  return { info, publicKeyDer, signatureAlgorithm: algorithm, signature: content(signatureBits).subarray(1), extensions };
+  return { info, publicKeyDer, signatureAlgorithm: algorithm, signature: content(signatureBits, 0x03).subarray(1), extensions };
 }
 
 /**
@@ -84,6 +104,9 @@ function parse(pem: string): ParsedCsr {
  * not ask to be a CA. Anything else is refused as invalid-argument; nothing is signed.
  */
 export function checkCsr(pem: string): Promise<CheckedCsr> {
+  if (typeof pem !== 'string' || pem.length > maxCsrPemLength) {
+    return Promise.reject(invalid('WEFT_CA_MALFORMED_CSR', `the CSR must be a PEM string of at most ${maxCsrPemLength} characters`));
+  }
   try {
     return Promise.resolve(check(pem));
   } catch (error) {
@@ -104,18 +127,24 @@ function check(pem: string): CheckedCsr {
   if (!algorithm?.equals(ids.ecdsaWithSha256) || !verify('sha256', csr.info, key, csr.signature)) {
     throw invalid('WEFT_CA_BAD_CSR_SIGNATURE', "the CSR's signature does not match its public key");
   }
+  for (const extension of csr.extensions) {
+    const known = extension.id.equals(ids.basicConstraints) || extension.id.equals(ids.subjectAltName);
+    if (extension.critical && !known) throw invalid('WEFT_CA_CSR_EXTENSION', 'the CSR carries a critical extension the CA does not understand');
+  }
   const constraints = csr.extensions.find((e) => e.id.equals(ids.basicConstraints));
   // BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, ... }
-  const [ca] = constraints ? children(constraints.value) : [];
+  const [ca] = constraints ? children(constraints.value, 0x30) : [];
   if (ca?.[0] === 0x01 && ca[2] !== 0) throw invalid('WEFT_CA_CSR_CA_REQUESTED', 'the CSR asks to be a certificate authority');
-  const sans = csr.extensions.filter((e) => e.id.equals(ids.subjectAltName));
-  const names = sans.flatMap((e) => children(e.value)).map((n) => ({ type: generalNameTypes[n[0] ?? 0] ?? 'unknown', value: content(n) }));
+  const san = csr.extensions.find((e) => e.id.equals(ids.subjectAltName));
+  const names = (san ? children(san.value, 0x30) : []).map((n) => ({ type: generalNameTypes[n[0] ?? 0] ?? 'unknown', value: content(n) }));
   if (names.length !== 1 || names[0]?.type !== 'uri') {
     throw invalid('WEFT_CA_CSR_SAN', `the CSR must ask for exactly one SAN, the SPIFFE ID URI; it asks for ${names.map((n) => `${n.type}:${n.value.toString('latin1')}`).join(', ') || 'none'}`);
   }
+  const uri = names[0].value;
+  if (uri.some((byte) => byte < 0x21 || byte > 0x7e)) throw invalid('WEFT_CA_CSR_SAN', 'the URI SAN holds bytes outside printable ASCII');
   let spiffeId: SpiffeId;
   try {
-    spiffeId = SpiffeId.parse(names[0].value.toString('ascii'));
+    spiffeId = SpiffeId.parse(uri.toString('ascii'));
   } catch (error) {
     throw invalid('WEFT_CA_CSR_SAN', 'the CSR’s URI SAN is not a Weft SPIFFE ID', error);
   }

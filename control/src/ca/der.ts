@@ -65,6 +65,8 @@ function element(der: Buffer, offset: number): Element {
     if (count === 0 || count > 4) throw new Error('unsupported DER length');
     length = 0;
     for (let i = 0; i < count; i++) length = length * 256 + (der[offset + 2 + i] ?? 0);
+    // DER wants the shortest form: no long form under 128, no leading zero byte.
+    if (length < 0x80 || der[offset + 2] === 0) throw new Error('non-minimal DER length');
     contentStart += count;
   }
   const end = contentStart + length;
@@ -76,7 +78,8 @@ function element(der: Buffer, offset: number): Element {
  * The elements directly inside a constructed DER value (e.g. a SEQUENCE). The buffer must
  * hold exactly that value: trailing bytes are refused.
  */
-export function children(der: Buffer): Buffer[] {
+export function children(der: Buffer, expectedTag?: number): Buffer[] {
+  if (expectedTag !== undefined && der[0] !== expectedTag) throw new Error(`expected DER tag 0x${expectedTag.toString(16)}`);
   const outer = element(der, 0);
   if (outer.end !== der.length) throw new Error('trailing bytes after a DER value');
   const out: Buffer[] = [];
@@ -89,7 +92,9 @@ export function children(der: Buffer): Buffer[] {
 }
 
 /** The content bytes of a DER value (without tag and length). */
-export function content(der: Buffer): Buffer {
+export function content(der: Buffer, expectedTag?: number): Buffer {
+  if (expectedTag !== undefined && der[0] !== expectedTag) throw new Error(`expected DER tag 0x${expectedTag.toString(16)}`);
   const e = element(der, 0);
+  if (e.end !== der.length) throw new Error('trailing bytes after a DER value');
   return der.subarray(e.contentStart, e.end);
 }

@@ -1,6 +1,7 @@
 import { WeftError } from '@weft/api';
 
-const trustDomainPattern = /^[a-z0-9._-]{1,255}$/;
+// DNS-like labels: no empty label, no '..', nothing but lower-case letters, digits and '-'.
+const trustDomainPattern = /^(?=.{1,255}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const namespacePattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const serviceAccountPattern = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 

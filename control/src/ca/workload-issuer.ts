@@ -1,6 +1,6 @@
 import { KeyObject, randomBytes, sign } from 'node:crypto';
 import { isP256PublicKey } from './csr-check.js';
-import { bitString, boolean, explicit, integer, octetString, oid, sequence, set, time, tlv } from './der.js';
+import { bitString, boolean, children, explicit, integer, octetString, oid, sequence, set, time, tlv } from './der.js';
 import type { SpiffeId } from './spiffe-id.js';
 import type { TrustAnchor } from './trust-anchor.js';
 import { x509 } from './x509.js';
@@ -50,13 +50,21 @@ export class WorkloadIssuer {
   readonly #issuerName: Buffer;
   readonly #intermediatePem: string;
   readonly #extensions: Buffer[];
+  readonly #intermediateNotAfter: Date;
 
   constructor(options: IssuerOptions) {
     const { intermediate } = options.anchor;
-    this.#ttlMs = (options.ttlSeconds ?? 24 * 60 * 60) * 1000;
+    const ttl = options.ttlSeconds ?? 24 * 60 * 60;
+    if (!Number.isInteger(ttl) || ttl < 1 || ttl > 366 * 24 * 3600) throw new RangeError(`ttlSeconds must be a whole number from 1 to one year, not ${ttl}`);
+    this.#ttlMs = ttl * 1000;
+    this.#intermediateNotAfter = intermediate.certificate.notAfter;
     this.#now = options.now ?? (() => new Date());
     this.#signingKey = KeyObject.from(intermediate.keys.privateKey);
-    this.#issuerName = Buffer.from(intermediate.certificate.subjectName.toArrayBuffer());
+    // The issuer name as the intermediate's own bytes, not a re-encoding.
+    const [tbs] = children(Buffer.from(intermediate.certificate.rawData), 0x30);
+    const subject = tbs ? children(tbs, 0x30)[5] : undefined;
+    if (!subject) throw new Error('cannot read the intermediate certificate');
+    this.#issuerName = subject;
     this.#intermediatePem = intermediate.certificate.toString('pem');
     const ski = intermediate.certificate.extensions.find((e) => e instanceof x509.SubjectKeyIdentifierExtension);
     if (!ski) throw new Error('the intermediate has no subject key identifier');
@@ -66,7 +74,8 @@ export class WorkloadIssuer {
   /** Signs a leaf for `spiffeId` over the public key `publicKeyDer` (SPKI DER, P-256). */
   issue(spiffeId: SpiffeId, publicKeyDer: Buffer): Promise<IssuedSvid> {
     const now = this.#now();
-    const notAfter = new Date(now.getTime() + this.#ttlMs);
+    // Never outlive the certificate that signs it.
+    const notAfter = new Date(Math.min(now.getTime() + this.#ttlMs, this.#intermediateNotAfter.getTime()));
     const spki = publicKeyDer;
     if (!isP256PublicKey(spki)) return Promise.reject(new Error('only ECDSA P-256 public keys are certified'));
     const serial = randomBytes(16);
