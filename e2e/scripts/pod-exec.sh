@@ -3,13 +3,14 @@
 # namespace that bind-mounts the pod's volumes, inside the pod's network namespace.
 #   pod-exec.sh <cgroup dir> <netns path> <mounts file> -- <argv…>
 # The mounts file has one "source target ro|rw" per line; targets exist already.
+# Tools by absolute path: the container's environment (PATH included) is its own.
 cg=$1 ns=$2 mounts=$3
 shift 4
 echo $$ >"$cg/cgroup.procs" || exit 126
-exec unshare --mount --propagation private -- nsenter --net="$ns" -- /bin/sh -c '
+exec /usr/bin/unshare --mount --propagation private -- /usr/bin/nsenter --net="$ns" -- /bin/sh -c '
   while read -r src dst mode; do
     [ -n "$src" ] || continue
-    mount --bind "$src" "$dst" || exit 126
-    [ "$mode" = ro ] && { mount -o remount,bind,ro "$dst" || exit 126; }
+    /usr/bin/mount --bind "$src" "$dst" || exit 126
+    [ "$mode" = ro ] && { /usr/bin/mount -o remount,bind,ro "$dst" || exit 126; }
   done <"$0"
   exec "$@"' "$mounts" "$@"

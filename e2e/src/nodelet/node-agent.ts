@@ -1,4 +1,4 @@
-import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -45,6 +45,9 @@ export class NodeAgent {
   readonly #log: (message: string) => void;
   #informer: k8s.Informer<k8s.V1Pod> | undefined;
   #leaseTimer: NodeJS.Timeout | undefined;
+  #stopping = false;
+  /** One teardown per pod at a time, however many events ask for it. */
+  readonly #teardowns = new Map<string, Promise<void>>();
 
   constructor(options: NodeAgentOptions) {
     this.#index = options.index;
@@ -72,14 +75,18 @@ export class NodeAgent {
     informer.on('update', (pod) => this.#reconcile(pod));
     informer.on('delete', (pod) => void this.#teardown(pod.metadata?.uid ?? ''));
     informer.on('error', (error: unknown) => {
+      if (this.#stopping) return; // stop() aborts the watch, which reports an error
       this.#log(`pod watch failed, restarting in 1 s: ${String(error)}`);
-      setTimeout(() => void informer.start(), 1000);
+      setTimeout(() => {
+        if (!this.#stopping) informer.start().catch((e: unknown) => this.#log(`pod watch restart failed: ${String(e)}`));
+      }, 1000);
     });
     await informer.start();
     this.#informer = informer;
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     clearInterval(this.#leaseTimer);
     await this.#informer?.stop();
     await Promise.all([...this.#pods.keys()].map((uid) => this.#teardown(uid, 0)));
@@ -142,9 +149,12 @@ export class NodeAgent {
     const realized = this.#pods.get(uid);
     if (pod.metadata?.deletionTimestamp) {
       if (realized) {
-        if (!realized.stopping) void this.#terminate(realized, pod.metadata.deletionGracePeriodSeconds ?? 30);
+        if (!realized.stopping) {
+          realized.stopping = true;
+          this.#terminate(realized, pod.metadata.deletionGracePeriodSeconds ?? 30).catch((e: unknown) => this.#log(`deleting ${uid}: ${String(e)}`));
+        }
       } else if (!this.#pending.has(uid)) {
-        void this.#finalizeDeletion(pod);
+        this.#finalizeDeletion(pod).catch((e: unknown) => this.#log(`deleting ${uid}: ${String(e)}`));
       }
       return;
     }
@@ -157,7 +167,7 @@ export class NodeAgent {
     this.#realize(pod)
       .catch((error: unknown) => {
         this.#log(`pod ${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''} failed to start: ${String(error)}`);
-        void this.#reportFailure(pod, error);
+        this.#reportFailure(pod, error).catch(() => undefined);
       })
       .finally(() => this.#pending.delete(uid));
   }
@@ -166,18 +176,43 @@ export class NodeAgent {
     const uid = pod.metadata?.uid ?? '';
     const hostNetwork = pod.spec?.hostNetwork === true;
     const dir = join(stateDir, 'pods', uid);
-    mkdirSync(dir, { recursive: true });
-    const ip = hostNetwork ? this.hostIp : this.#ips.take();
-    const network = hostNetwork ? { netnsPath: netnsPath(this.name), ip } : createPodNetwork(this.name, uid, ip);
     const cgroup = join(this.#cgroupRoot, uid);
+    const undo: (() => unknown)[] = [];
+    try {
+      await this.#start(pod, { uid, hostNetwork, dir, cgroup, undo });
+    } catch (error) {
+      // Give back what was made before the failure: IP, network, cgroup, files, timers.
+      for (const step of undo.reverse()) {
+        try {
+          await step();
+        } catch (cleanupError) {
+          this.#log(`cleanup after a failed start of ${uid}: ${String(cleanupError)}`);
+        }
+      }
+      throw error;
+    }
+  }
+
+  async #start(pod: k8s.V1Pod, at: { uid: string; hostNetwork: boolean; dir: string; cgroup: string; undo: (() => unknown)[] }): Promise<void> {
+    const { uid, hostNetwork, dir, cgroup, undo } = at;
+    mkdirSync(dir, { recursive: true });
+    undo.push(() => rmSync(dir, { recursive: true, force: true }));
+    const ip = hostNetwork ? this.hostIp : this.#ips.take();
+    if (!hostNetwork) undo.push(() => this.#ips.release(ip));
+    const network = hostNetwork ? { netnsPath: netnsPath(this.name), ip } : createPodNetwork(this.name, uid, ip);
+    if (!hostNetwork) undo.push(() => destroyPodNetwork(this.name, uid));
     mkdirSync(cgroup, { recursive: true });
+    undo.push(() => removeCgroup(cgroup));
     const volumes = new PodVolumes(this.#core, pod, dir);
+    undo.push(() => volumes.stop());
     await volumes.materialize();
     const containers: ContainerSpec[] = [];
     for (const c of pod.spec?.containers ?? []) {
       const argv = containerArgv(c.image ?? '', c.command, c.args);
       if (!argv) throw new Error(`container ${c.name}: image ${c.image ?? ''} is not in the testbed's image table and has no command`);
       const mounts = (c.volumeMounts ?? []).map((m) => {
+        // The mounts file is split on white space (scripts/pod-exec.sh).
+        if (/\s/.test(m.mountPath) || !m.mountPath.startsWith('/')) throw new Error(`container ${c.name}: mountPath ${JSON.stringify(m.mountPath)} must be absolute and without white space`);
         ensureMountPoint(m.mountPath);
         return { source: volumes.pathOf(m.name), target: m.mountPath, readOnly: m.readOnly === true };
       });
@@ -275,7 +310,6 @@ export class NodeAgent {
 
   /** Graceful deletion: SIGTERM, the grace period, SIGKILL; then the pod object goes. */
   async #terminate(realized: RealizedPod, graceSeconds: number): Promise<void> {
-    realized.stopping = true;
     await this.#teardown(realized.pod.metadata?.uid ?? '', graceSeconds);
     await this.#finalizeDeletion(realized.pod);
   }
@@ -287,19 +321,36 @@ export class NodeAgent {
       .catch(() => undefined);
   }
 
-  async #teardown(uid: string, graceSeconds = 0): Promise<void> {
+  /** Stops a pod once; concurrent callers share the same teardown. Never rejects. */
+  #teardown(uid: string, graceSeconds = 0): Promise<void> {
+    const running = this.#teardowns.get(uid);
+    if (running) return running;
     const realized = this.#pods.get(uid);
-    if (!realized) return;
+    if (!realized) return Promise.resolve();
+    const done = this.#stopPod(uid, realized, graceSeconds)
+      .catch((error: unknown) => this.#log(`teardown of ${uid}: ${String(error)}`))
+      .finally(() => this.#teardowns.delete(uid));
+    this.#teardowns.set(uid, done);
+    return done;
+  }
+
+  async #stopPod(uid: string, realized: RealizedPod, graceSeconds: number): Promise<void> {
     realized.stopping = true;
     await realized.runtime.stop(graceSeconds);
     this.#pods.delete(uid);
     realized.volumes.stop();
+    // Processes the containers forked (pipelines, daemons) are in the pod's cgroup too.
+    try {
+      writeFileSync(join(realized.cgroup, 'cgroup.kill'), '1');
+    } catch {
+      // Gone already, or a kernel without cgroup.kill (< 5.14): removeCgroup will say.
+    }
     if (!realized.hostNetwork) {
       destroyPodNetwork(this.name, uid);
       this.#ips.release(realized.ip);
     }
-    await removeCgroup(realized.cgroup);
     rmSync(realized.dir, { recursive: true, force: true });
+    await removeCgroup(realized.cgroup);
     this.#log(`stopped ${realized.pod.metadata?.namespace ?? ''}/${realized.pod.metadata?.name ?? ''}`);
   }
 }

@@ -8,6 +8,9 @@ const kubeconfig = new k8s.KubeConfig();
 kubeconfig.loadFromFile(kubeconfigPath);
 const log = (message: string): void => void process.stdout.write(`${new Date().toISOString()} ${message}\n`);
 
+// One failing pod must never take every emulated node down.
+process.on('unhandledRejection', (reason) => log(`unhandled: ${String(reason)}`));
+
 const agents = Array.from({ length: Number(countText) }, (_, i) => new NodeAgent({ kubeconfig, index: i + 1, cgroupRoot, log }));
 await Promise.all(agents.map((a) => a.start()));
 log(`nodelet: ${agents.length} nodes registered`);

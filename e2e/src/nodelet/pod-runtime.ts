@@ -69,7 +69,9 @@ export class PodRuntime {
   start(): void {
     for (const container of this.#options.containers) {
       this.#launch(container);
-      void this.#probeLoop(container);
+      for (const [kind, spec] of [['readiness', container.readiness], ['liveness', container.liveness]] as const) {
+        if (spec) this.#probeLoop(container, spec, kind).catch(() => undefined);
+      }
     }
   }
 
@@ -93,6 +95,10 @@ export class PodRuntime {
       for (const child of alive) if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
       await all;
     }
+  }
+
+  #running(name: string): boolean {
+    return this.#states.get(name)?.running === true;
   }
 
   #willRestart(state: ContainerState): boolean {
@@ -125,30 +131,47 @@ export class PodRuntime {
     });
   }
 
-  async #probeLoop(container: ContainerSpec): Promise<void> {
-    const { readiness, liveness } = container;
-    if (!readiness && !liveness) return;
+  /**
+   * One loop per probe, as the kubelet runs them: each waits its own initial delay after
+   * every (re)start of the container and probes at its own period. Readiness turns false
+   * after failureThreshold failures and true after successThreshold successes; liveness
+   * kills the container after failureThreshold failures.
+   */
+  async #probeLoop(container: ContainerSpec, spec: ProbeSpec, kind: 'readiness' | 'liveness'): Promise<void> {
     const state = this.#states.get(container.name);
     if (!state) return;
-    let liveFailures = 0;
-    await sleep(Math.min(readiness?.initialDelaySeconds ?? 0, liveness?.initialDelaySeconds ?? 0) * 1000);
+    let seenStart: Date | undefined;
+    let failures = 0;
+    let successes = 0;
     while (!this.#stopping) {
-      if (state.running && readiness) {
-        const ok = await probeOnce(this.#options.netnsPath, this.#options.podIp, readiness);
-        if (ok !== state.ready) {
-          state.ready = ok;
+      if (!state.running) {
+        await sleep(200);
+        continue;
+      }
+      if (state.startedAt !== seenStart) {
+        seenStart = state.startedAt;
+        failures = 0;
+        successes = 0;
+        await sleep(spec.initialDelaySeconds * 1000);
+        continue;
+      }
+      const ok = await probeOnce(this.#options.netnsPath, this.#options.podIp, spec);
+      failures = ok ? 0 : failures + 1;
+      successes = ok ? successes + 1 : 0;
+      if (kind === 'readiness') {
+        const ready = state.ready ? failures < spec.failureThreshold : successes >= spec.successThreshold;
+        // Read afresh: the container may have stopped while the probe was in flight.
+        if (ready !== state.ready && this.#running(container.name)) {
+          state.ready = ready;
           this.#options.onChange();
         }
-      }
-      if (state.running && liveness) {
-        liveFailures = (await probeOnce(this.#options.netnsPath, this.#options.podIp, liveness)) ? 0 : liveFailures + 1;
+      } else if (failures >= spec.failureThreshold) {
+        failures = 0;
         const child = this.#children.get(container.name);
-        if (liveFailures >= liveness.failureThreshold && child?.pid !== undefined) {
-          liveFailures = 0;
-          process.kill(child.pid, 'SIGKILL');
-        }
+        // Only a child still running: its PID may belong to someone else once reaped.
+        if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
-      await sleep(Math.min(readiness?.periodSeconds ?? 10, liveness?.periodSeconds ?? 10) * 1000);
+      await sleep(spec.periodSeconds * 1000);
     }
   }
 }

@@ -19,7 +19,7 @@ export function ensureMountPoint(path: string): void {
 function writeAtomic(path: string, content: string | Buffer): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp`;
-  writeFileSync(tmp, content, { mode: 0o644 });
+  writeFileSync(tmp, content, { mode: 0o600 });
   renameSync(tmp, path);
 }
 
@@ -39,6 +39,7 @@ export class PodVolumes {
   readonly #root: string;
   readonly #tokens: TokenSource[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
 
   constructor(api: CoreV1Api, pod: V1Pod, podDir: string) {
     this.#api = api;
@@ -55,7 +56,12 @@ export class PodVolumes {
     await this.#refreshTokens();
   }
 
+  #isStopped(): boolean {
+    return this.#stopped;
+  }
+
   stop(): void {
+    this.#stopped = true;
     clearTimeout(this.#timer);
   }
 
@@ -99,7 +105,7 @@ export class PodVolumes {
   }
 
   async #refreshTokens(): Promise<void> {
-    if (this.#tokens.length === 0) return;
+    if (this.#tokens.length === 0 || this.#stopped) return;
     const { name = '', namespace = 'default', uid = '' } = this.#pod.metadata ?? {};
     let shortest = Infinity;
     for (const token of this.#tokens) {
@@ -114,10 +120,19 @@ export class PodVolumes {
           },
         },
       });
+      if (this.#isStopped()) return; // the pod went away while the request was in flight
       writeAtomic(token.file, review.status?.token ?? '');
       shortest = Math.min(shortest, token.expirationSeconds);
     }
-    this.#timer = setTimeout(() => void this.#refreshTokens().catch(() => undefined), shortest * 800);
+    this.#scheduleRefresh(shortest * 800);
+  }
+
+  /** Refresh at 80 % of the shortest lifetime; after a failure, retry in 10 s. */
+  #scheduleRefresh(ms: number): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#refreshTokens().catch(() => this.#scheduleRefresh(10_000));
+    }, ms);
     this.#timer.unref();
   }
 }

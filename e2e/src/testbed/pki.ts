@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './shell.js';
 import { paths, testbed } from './testbed-config.js';
@@ -48,7 +48,8 @@ export function generatePki(): TestbedPki {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const caKey = join(dir, 'ca.key');
   const caCert = join(dir, 'ca.crt');
-  if (!existsSync(caCert)) {
+  {
+    // Always a new CA: never trust key material found on disk.
     ecKey(caKey);
     run('openssl', [
       'req', '-x509', '-new', '-key', caKey, '-subj', '/CN=weft-testbed-ca', '-days', '30', '-sha256',

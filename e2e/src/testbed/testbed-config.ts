@@ -26,13 +26,14 @@ export const testbed = {
 
 /** The WEFT_* variables the testbed reads, declared in one place. */
 export const env = {
-  /** Where the running testbed keeps its PKI, data, logs and PIDs (default /tmp/weft-testbed). */
+  /** Where the running testbed keeps its PKI, data, logs and PIDs (default /run/weft-testbed). */
   WEFT_TESTBED_DIR: 'WEFT_TESTBED_DIR',
   /** Cache of built upstream binaries (default ~/.cache/weft). */
   WEFT_CACHE_DIR: 'WEFT_CACHE_DIR',
 } as const;
 
-export const stateDir = process.env[env.WEFT_TESTBED_DIR] ?? '/tmp/weft-testbed';
+// Root-owned /run, not /tmp: the folder holds the cluster CA key and pods' tokens.
+export const stateDir = process.env[env.WEFT_TESTBED_DIR] ?? '/run/weft-testbed';
 export const cacheDir = process.env[env.WEFT_CACHE_DIR] ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'weft');
 
 /** The repository's e2e/ folder, from this compiled file (e2e/dist/testbed/). */

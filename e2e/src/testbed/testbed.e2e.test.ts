@@ -265,7 +265,7 @@ kind: Pod
 metadata: { name: stubborn }
 spec:
   terminationGracePeriodSeconds: 2
-  containers: [{ name: stubborn, image: weft.dev/test/shell, command: [sh, -c, 'trap "" TERM; while true; do sleep 0.1; done'] }]
+  containers: [{ name: stubborn, image: weft.dev/test/shell, command: [sh, -c, 'trap "" TERM; sleep 1000 & while true; do sleep 0.1; done'] }]
 `);
     const onHost = await eventually('the hostNetwork pod to be Ready', () => pods('shop').find((p) => p.metadata.name === 'on-host' && isReady(p)));
     assert.equal(onHost.status.podIP, testbed.nodeAddress(2));
@@ -276,6 +276,9 @@ spec:
     assert.ok(took >= 2000, `a process ignoring SIGTERM is killed only after the 2 s grace period (took ${took} ms)`);
     assert.ok(took < 15_000, `and then promptly (took ${took} ms)`);
     assert.equal(existsSync(join(stateDir, 'pods', stubborn.metadata.uid)), false);
+    // Its background child (not the container's main process) went with the pod's cgroup.
+    const cgroups = readdirSync(cgroupRoot(), { recursive: true }).map(String);
+    assert.ok(!cgroups.some((c) => c.endsWith(stubborn.metadata.uid)), 'the pod cgroup, with the forked child, is gone');
   });
 
   it('keeps every namespace without a default route; the host reaches only the fabric subnet', () => {

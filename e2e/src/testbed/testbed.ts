@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WeftError } from '@weft/api';
 import { apiGet, startApiserver, startControllers, waitForApiserver } from './control-plane.js';
@@ -7,7 +7,7 @@ import { generatePki, writeKubeconfig, type TestbedPki } from './pki.js';
 import { removeCreatedMountPoints, startNodes, waitForNodes } from './nodes.js';
 import { componentNames, isRunning, stopComponent } from './processes.js';
 import { progress } from './shell.js';
-import { paths, stateDir, testbed } from './testbed-config.js';
+import { env, paths, stateDir, testbed } from './testbed-config.js';
 import { ensureHelm, ensureUpstreamBinaries } from './upstream.js';
 
 export interface UpOptions {
@@ -44,6 +44,7 @@ export async function up(options: UpOptions = {}): Promise<UpResult> {
 
   const start = performance.now();
   await down({ quiet: true });
+  createStateDir();
   progress('creating the network: fabric, control plane and node namespaces');
   createFabric();
   const cp = addFabricMember('cp', testbed.controlPlaneAddress);
@@ -85,14 +86,36 @@ async function waitForDefaultServiceAccount(pki: TestbedPki, timeoutMs = 60_000)
 }
 
 /**
+ * The state folder holds the CA key and pods' tokens: root's own, mode 0700, not a link.
+ * A folder someone else made (to plant a CA, say) is refused, never used.
+ */
+function createStateDir(): void {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const info = lstatSync(stateDir);
+  if (!info.isDirectory() || info.isSymbolicLink() || info.uid !== process.getuid?.() || (info.mode & 0o077) !== 0) {
+    throw new WeftError('WEFT_TESTBED_UNSAFE_STATE_DIR', `${stateDir} must be a folder owned by this user with mode 0700`, {
+      hint: `remove it, or set ${env.WEFT_TESTBED_DIR} to a private folder`,
+    });
+  }
+}
+
+/**
  * Stops every component the testbed started (by recorded PID), every process left in its
  * namespaces, and removes its cgroups, namespaces, host link and state folder. Safe to
- * run at any time, also after a crash of `up`.
+ * run at any time, also after a crash of `up`; every step runs even when one fails.
  */
 export async function down(options: { quiet?: boolean } = {}): Promise<void> {
   const recorded = componentNames();
   const ordered = [...stopOrder.filter((n) => recorded.includes(n)), ...recorded.filter((n) => !stopOrder.includes(n))];
-  for (const name of ordered) await stopComponent(name);
+  const failures: unknown[] = [];
+  const step = async (run: () => unknown): Promise<void> => {
+    try {
+      await run();
+    } catch (error) {
+      failures.push(error);
+    }
+  };
+  for (const name of ordered) await step(() => stopComponent(name));
   for (const pid of processesInNamespaces()) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -100,10 +123,11 @@ export async function down(options: { quiet?: boolean } = {}): Promise<void> {
       // Already gone.
     }
   }
-  destroyCgroups();
-  destroyNetwork();
-  removeCreatedMountPoints();
-  rmSync(stateDir, { recursive: true, force: true });
+  await step(destroyCgroups);
+  await step(destroyNetwork);
+  await step(removeCreatedMountPoints);
+  await step(() => rmSync(stateDir, { recursive: true, force: true }));
+  if (failures.length > 0) throw new AggregateError(failures, `testbed down: ${failures.length} step(s) failed; run it again`);
   if (!options.quiet) progress('down: no process, namespace, link, cgroup or state file of the testbed is left');
 }
 
