@@ -1,1 +1,2 @@
 export * from './capture/index.js';
+export * from './identity/index.js';

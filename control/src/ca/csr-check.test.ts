@@ -4,7 +4,7 @@ import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { CaRefusal } from './ca-error.js';
 import { checkCsr, maxCsrPemLength } from './csr-check.js';
-import { bitString, boolean, explicit, integer, octetString, oid, sequence, set, tlv } from './der.js';
+import { bitString, boolean, explicit, integer, octetString, oid, sequence, set, tlv } from '@weft/api/der';
 
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const spki = publicKey.export({ type: 'spki', format: 'der' });

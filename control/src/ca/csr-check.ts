@@ -1,6 +1,6 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { CaRefusal } from './ca-error.js';
-import { children, content, oid, sequence } from './der.js';
+import { children, content, oid, sequence } from '@weft/api/der';
 import { SpiffeId } from './spiffe-id.js';
 
 const invalid = (code: `WEFT_CA_${string}`, message: string, cause?: unknown): CaRefusal =>

@@ -1,6 +1,6 @@
 import { KeyObject, randomBytes, sign } from 'node:crypto';
 import { isP256PublicKey } from './csr-check.js';
-import { bitString, boolean, children, explicit, integer, octetString, oid, sequence, set, time, tlv } from './der.js';
+import { bitString, boolean, children, explicit, integer, octetString, oid, sequence, set, time, tlv } from '@weft/api/der';
 import type { SpiffeId } from './spiffe-id.js';
 import type { TrustAnchor } from './trust-anchor.js';
 import { x509 } from './x509.js';

@@ -1,3 +1,5 @@
+// DER encoding shared by both sides of the CA contract (api/proto/weft/ca/v1/ca.proto): agents
+// write PKCS#10 requests with it, the CA reads them and writes certificates with it.
 // A minimal DER writer for the few structures the issuer builds on its hot path (see
 // workload-issuer.ts). Reading and everything else stay with @peculiar/x509.
 

@@ -1,0 +1,9 @@
+export { buildWorkloadCsr, createWorkloadKey, type WorkloadKey } from './workload-csr.js';
+export {
+  WorkloadIdentities,
+  type CertificateSigner,
+  type SignedChain,
+  type WorkloadCertificate,
+  type WorkloadCertificateSource,
+  type WorkloadIdentitiesOptions,
+} from './workload-identities.js';
