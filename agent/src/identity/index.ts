@@ -7,3 +7,4 @@ export {
   type WorkloadCertificateSource,
   type WorkloadIdentitiesOptions,
 } from './workload-identities.js';
+export { GrpcCertificateSigner, type GrpcSignerOptions } from './grpc-signer.js';
