@@ -26,7 +26,11 @@ export function validatePod(pod: PodCapture): PodCapture {
   if (typeof pod.netnsPath !== 'string' || !isAbsolute(pod.netnsPath)) bad('netnsPath must be an absolute path');
   if (!Array.isArray(pod.ips)) bad('ips must be a list of IP addresses');
   // Canonical text, so ownership and comparisons see one form per address.
-  const ips = [...new Set(pod.ips.map((ip) => bytesToIp(ipToBytes(ip).family, ipToBytes(ip).bytes)))];
+  const canonical = (ip: string): string => {
+    const { family, bytes } = ipToBytes(ip);
+    return bytesToIp(family, bytes);
+  };
+  const ips = [...new Set(pod.ips.map(canonical))];
   return { uid: pod.uid, netnsPath: pod.netnsPath, ips, strict: pod.strict === true };
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { createPodNetwork, destroyPodNetwork, PodIpAllocator } from './pod-network.js';
 import { containerArgv } from './image-table.js';
-import { containerEnv } from './pod-env.js';
+import { containerEnv, serviceEnv } from './pod-env.js';
 import { PodRuntime, type ContainerSpec, type RestartPolicy } from './pod-runtime.js';
 import { ensureMountPoint, PodVolumes } from './pod-volumes.js';
 import type { ProbeSpec } from './probe.js';
@@ -207,6 +207,7 @@ export class NodeAgent {
     undo.push(() => volumes.stop());
     await volumes.materialize();
     const containers: ContainerSpec[] = [];
+    const services = await serviceEnv(this.#core, pod.metadata?.namespace ?? 'default');
     for (const c of pod.spec?.containers ?? []) {
       const argv = containerArgv(c.image ?? '', c.command, c.args);
       if (!argv) throw new Error(`container ${c.name}: image ${c.image ?? ''} is not in the testbed's image table and has no command`);
@@ -220,7 +221,7 @@ export class NodeAgent {
         name: c.name,
         image: c.image ?? '',
         argv,
-        env: await containerEnv(this.#core, pod, c, ip, this.hostIp),
+        env: await containerEnv(this.#core, pod, c, { podIp: ip, hostIp: this.hostIp, services }),
         mounts,
         ...(c.readinessProbe ? { readiness: probeSpec(c.readinessProbe, c) } : {}),
         ...(c.livenessProbe ? { liveness: probeSpec(c.livenessProbe, c) } : {}),

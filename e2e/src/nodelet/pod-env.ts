@@ -1,9 +1,8 @@
 import type { CoreV1Api, V1Container, V1Pod } from '@kubernetes/client-node';
 
-/** The environment of a container: service variables, then its own env (which wins). */
-export async function containerEnv(api: CoreV1Api, pod: V1Pod, container: V1Container, podIp: string, hostIp: string): Promise<Record<string, string>> {
-  const namespace = pod.metadata?.namespace ?? 'default';
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTNAME: pod.metadata?.name ?? '' };
+/** The service variables every container of a pod gets (asked of the API once per pod). */
+export async function serviceEnv(api: CoreV1Api, namespace: string): Promise<Record<string, string>> {
+  const env: Record<string, string> = {};
   const services = [...(await api.listNamespacedService({ namespace })).items];
   if (namespace !== 'default') services.push(...(await api.listNamespacedService({ namespace: 'default', fieldSelector: 'metadata.name=kubernetes' })).items);
   for (const svc of services) {
@@ -14,6 +13,19 @@ export async function containerEnv(api: CoreV1Api, pod: V1Pod, container: V1Cont
     env[`${prefix}_SERVICE_HOST`] = ip;
     env[`${prefix}_SERVICE_PORT`] = String(port);
   }
+  return env;
+}
+
+/** The environment of a container: service variables, then its own env (which wins). */
+export async function containerEnv(
+  api: CoreV1Api,
+  pod: V1Pod,
+  container: V1Container,
+  addresses: { podIp: string; hostIp: string; services: Record<string, string> },
+): Promise<Record<string, string>> {
+  const { podIp, hostIp } = addresses;
+  const namespace = pod.metadata?.namespace ?? 'default';
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTNAME: pod.metadata?.name ?? '', ...addresses.services };
   const fields: Record<string, string> = {
     'metadata.name': pod.metadata?.name ?? '',
     'metadata.namespace': namespace,

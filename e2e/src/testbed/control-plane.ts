@@ -48,6 +48,12 @@ export function startApiserver(bin: UpstreamBinaries, pki: TestbedPki, netns: st
   ], { netns });
 }
 
+/** A component's identity for the API and for its own serving authn/authz. */
+function kubeconfigFlags(component: string): string[] {
+  const path = paths.componentKubeconfig(component);
+  return [`--kubeconfig=${path}`, `--authentication-kubeconfig=${path}`, `--authorization-kubeconfig=${path}`];
+}
+
 /**
  * Starts the controller-manager and the scheduler. Only once the API server is ready:
  * before its RBAC bootstrap roles exist they are refused and exit.
@@ -55,9 +61,7 @@ export function startApiserver(bin: UpstreamBinaries, pki: TestbedPki, netns: st
 export function startControllers(bin: UpstreamBinaries, pki: TestbedPki, netns: string): void {
   writeKubeconfig(paths.componentKubeconfig('controller-manager'), pki, pki.controllerManager, 'system:kube-controller-manager');
   startComponent('kube-controller-manager', bin.kubeControllerManager, [
-    `--kubeconfig=${paths.componentKubeconfig('controller-manager')}`,
-    `--authentication-kubeconfig=${paths.componentKubeconfig('controller-manager')}`,
-    `--authorization-kubeconfig=${paths.componentKubeconfig('controller-manager')}`,
+    ...kubeconfigFlags('controller-manager'),
     '--leader-elect=false',
     '--use-service-account-credentials=true',
     `--service-account-private-key-file=${pki.serviceAccountKey}`,
@@ -73,9 +77,7 @@ export function startControllers(bin: UpstreamBinaries, pki: TestbedPki, netns: 
 
   writeKubeconfig(paths.componentKubeconfig('scheduler'), pki, pki.scheduler, 'system:kube-scheduler');
   startComponent('kube-scheduler', bin.kubeScheduler, [
-    `--kubeconfig=${paths.componentKubeconfig('scheduler')}`,
-    `--authentication-kubeconfig=${paths.componentKubeconfig('scheduler')}`,
-    `--authorization-kubeconfig=${paths.componentKubeconfig('scheduler')}`,
+    ...kubeconfigFlags('scheduler'),
     '--leader-elect=false',
     '--bind-address=127.0.0.1',
     '--profiling=false',

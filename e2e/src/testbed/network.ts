@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, rmdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { findCgroup2Root } from '@weft/agent';
 import { run, tryRun } from './shell.js';
 import { netnsName, netnsPath, testbed } from './testbed-config.js';
 
@@ -72,12 +73,9 @@ export function destroyNetwork(): void {
 
 /** The cgroup v2 folder of the testbed's pods (under the hierarchy's root). */
 export function cgroupRoot(): string {
-  const mount = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .find((l) => l.includes(' - cgroup2 '));
-  const point = mount?.split(' ')[4];
-  if (!point) throw new Error('no cgroup v2 hierarchy is mounted');
-  return join(point, `${testbed.prefix}-pods`);
+  const root = findCgroup2Root();
+  if (!root) throw new Error('no cgroup v2 hierarchy is mounted');
+  return join(root, `${testbed.prefix}-pods`);
 }
 
 /**

@@ -22,15 +22,31 @@ export interface TestbedPki {
   serviceAccountPub: string;
 }
 
+/** Where each PKI file lives: the one home of these names (generatePki writes them). */
+export function pkiPaths(): TestbedPki {
+  const f = (name: string): string => join(paths.pki, name);
+  const id = (name: string): Identity => ({ cert: f(`${name}.crt`), key: f(`${name}.key`) });
+  return {
+    caCert: f('ca.crt'),
+    caKey: f('ca.key'),
+    apiserver: id('apiserver'),
+    admin: id('admin'),
+    controllerManager: id('controller-manager'),
+    scheduler: id('scheduler'),
+    kubeProxy: id('kube-proxy'),
+    serviceAccountKey: f('sa.key'),
+    serviceAccountPub: f('sa.pub'),
+  };
+}
+
 function ecKey(path: string): void {
   run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', path]);
   chmodSync(path, 0o600);
 }
 
-function issue(dir: string, name: string, subject: string, extensions: string[]): Identity {
-  const key = join(dir, `${name}.key`);
-  const cert = join(dir, `${name}.crt`);
-  const ext = join(dir, `${name}.ext`);
+function issue(dir: string, identity: Identity, subject: string, extensions: string[]): Identity {
+  const { key, cert } = identity;
+  const ext = `${cert}.ext`;
   ecKey(key);
   writeFileSync(ext, `${extensions.join('\n')}\n`);
   const csr = run('openssl', ['req', '-new', '-key', key, '-subj', subject]);
@@ -46,8 +62,8 @@ const clientExtensions = ['basicConstraints=critical,CA:FALSE', 'keyUsage=critic
 export function generatePki(): TestbedPki {
   const dir = paths.pki;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const caKey = join(dir, 'ca.key');
-  const caCert = join(dir, 'ca.crt');
+  const at = pkiPaths();
+  const { caKey, caCert } = at;
   {
     // Always a new CA: never trust key material found on disk.
     ecKey(caKey);
@@ -57,24 +73,23 @@ export function generatePki(): TestbedPki {
     ]);
   }
   const domain = testbed.clusterDomain;
-  const apiserver = issue(dir, 'apiserver', '/CN=kube-apiserver', [
+  const apiserver = issue(dir, at.apiserver, '/CN=kube-apiserver', [
     'basicConstraints=critical,CA:FALSE',
     'keyUsage=critical,digitalSignature',
     'extendedKeyUsage=serverAuth',
     `subjectAltName=IP:${testbed.controlPlaneAddress},IP:${testbed.kubernetesServiceIp},IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.${domain}`,
   ]);
-  const serviceAccountKey = join(dir, 'sa.key');
-  const serviceAccountPub = join(dir, 'sa.pub');
+  const { serviceAccountKey, serviceAccountPub } = at;
   ecKey(serviceAccountKey);
   writeFileSync(serviceAccountPub, run('openssl', ['pkey', '-in', serviceAccountKey, '-pubout']));
   return {
     caCert,
     caKey,
     apiserver,
-    admin: issue(dir, 'admin', '/O=system:masters/CN=weft-testbed-admin', clientExtensions),
-    controllerManager: issue(dir, 'controller-manager', '/CN=system:kube-controller-manager', clientExtensions),
-    scheduler: issue(dir, 'scheduler', '/CN=system:kube-scheduler', clientExtensions),
-    kubeProxy: issue(dir, 'kube-proxy', '/CN=system:kube-proxy', clientExtensions),
+    admin: issue(dir, at.admin, '/O=system:masters/CN=weft-testbed-admin', clientExtensions),
+    controllerManager: issue(dir, at.controllerManager, '/CN=system:kube-controller-manager', clientExtensions),
+    scheduler: issue(dir, at.scheduler, '/CN=system:kube-scheduler', clientExtensions),
+    kubeProxy: issue(dir, at.kubeProxy, '/CN=system:kube-proxy', clientExtensions),
     serviceAccountKey,
     serviceAccountPub,
   };

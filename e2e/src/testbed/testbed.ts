@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WeftError } from '@weft/api';
 import { apiGet, startApiserver, startControllers, waitForApiserver } from './control-plane.js';
 import { addFabricMember, addRoute, createFabric, destroyCgroups, destroyNetwork, processesInNamespaces, testbedNamespaces } from './network.js';
-import { generatePki, writeKubeconfig, type TestbedPki } from './pki.js';
+import { generatePki, pkiPaths, writeKubeconfig, type TestbedPki } from './pki.js';
 import { removeCreatedMountPoints, startNodes, waitForNodes } from './nodes.js';
 import { componentNames, isRunning, stopComponent } from './processes.js';
 import { progress } from './shell.js';
@@ -143,28 +143,11 @@ export async function status(): Promise<Status> {
   let apiserverReady = false;
   if (isRunning('kube-apiserver')) {
     try {
-      const pki = generatePkiPaths();
+      const pki = pkiPaths();
       apiserverReady = (await apiGet(pki, '/readyz')).status === 200;
     } catch {
       apiserverReady = false;
     }
   }
   return { components, namespaces: testbedNamespaces(), apiserverReady, kubeconfig: existsSync(paths.kubeconfig) ? paths.kubeconfig : undefined };
-}
-
-/** The PKI file paths of a running testbed, without generating anything. */
-function generatePkiPaths(): TestbedPki {
-  const f = (name: string): string => `${paths.pki}/${name}`;
-  const id = (name: string) => ({ cert: f(`${name}.crt`), key: f(`${name}.key`) });
-  return {
-    caCert: f('ca.crt'),
-    caKey: f('ca.key'),
-    apiserver: id('apiserver'),
-    admin: id('admin'),
-    controllerManager: id('controller-manager'),
-    scheduler: id('scheduler'),
-    kubeProxy: id('kube-proxy'),
-    serviceAccountKey: f('sa.key'),
-    serviceAccountPub: f('sa.pub'),
-  };
 }
