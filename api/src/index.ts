@@ -1,2 +1,3 @@
 export { WeftError, isWeftError, type WeftErrorOptions } from './weft-error.js';
 export * as ca from './gen/weft/ca/v1/ca.js';
+export { createLogger, isLogLevel, type LogFields, type Logger, type LogLevel, type LoggerOptions } from './log.js';
