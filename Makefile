@@ -62,6 +62,7 @@ test-e2e: build
 bench: build
 	node bench/dist/capture-bench.js
 	node bench/dist/ca-bench.js
+	node bench/dist/identity-prewarm-bench.js
 
 demo:
 	@echo "make demo: not available yet — it needs the Kubernetes testbed, the Helm chart and the CLI (issues 3, 7, 9)." >&2

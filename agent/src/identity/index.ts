@@ -2,6 +2,9 @@ export { buildWorkloadCsr, createWorkloadKey, type WorkloadKey } from './workloa
 export {
   WorkloadIdentities,
   type CertificateSigner,
+  type PrewarmFailure,
+  type PrewarmOptions,
+  type PrewarmResult,
   type SignedChain,
   type WorkloadCertificate,
   type WorkloadCertificateSource,

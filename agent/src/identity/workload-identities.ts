@@ -43,6 +43,28 @@ export interface WorkloadIdentitiesOptions {
   random?: () => number;
 }
 
+export interface PrewarmOptions {
+  /** At most this many identities fetched at once (default 32): 1000 pods must not mean 1000 CA requests at once. */
+  concurrency?: number;
+  /** Called each time one identity is settled, ready or failed; if it throws, prewarm() rejects with that error. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface PrewarmFailure {
+  spiffeId: string;
+  error: Error;
+}
+
+/** What prewarm() achieved; every identity asked for is in exactly one of the two. */
+export interface PrewarmResult {
+  /** Identities that hold a valid certificate (fetched now, or already held). */
+  ready: number;
+  /** Identities the CA did not certify, in the order they failed; each keeps retrying with back-off. */
+  failed: PrewarmFailure[];
+}
+
+const defaultPrewarmConcurrency = 32;
+
 interface Entry {
   certificate: WorkloadCertificate | undefined;
   pending: Promise<WorkloadCertificate> | undefined;
@@ -72,16 +94,49 @@ export class WorkloadIdentities implements WorkloadCertificateSource {
     };
   }
 
-  /** The certificate for an identity, fetching one when there is no valid one yet. */
+  /**
+   * The certificate for an identity, fetching one when there is no valid one yet. If the
+   * fetch fails, the caller sees the error and the fetch is retried with back-off until it
+   * succeeds or the identity is released.
+   */
   ensure(spiffeId: string): Promise<WorkloadCertificate> {
     if (this.#stopped) return Promise.reject(new WeftError('WEFT_IDENTITY_STOPPED', 'the identity manager is stopped'));
     const entry = this.#entry(spiffeId);
     const valid = this.current(spiffeId);
     if (valid) return Promise.resolve(valid);
-    entry.pending ??= this.#fetch(spiffeId, entry).finally(() => {
-      entry.pending = undefined;
-    });
-    return entry.pending;
+    return entry.pending ?? this.#attempt(spiffeId, entry);
+  }
+
+  /**
+   * Fetches certificates ahead of need, e.g. for the pods of a node the agent has just
+   * started on. Goes through ensure(), so an identity already held or being fetched is not
+   * fetched again. One identity failing does not fail the others: it is reported, and
+   * retried with back-off like a failed renewal.
+   */
+  async prewarm(spiffeIds: readonly string[], options: PrewarmOptions = {}): Promise<PrewarmResult> {
+    const concurrency = options.concurrency ?? defaultPrewarmConcurrency;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new WeftError('WEFT_IDENTITY_BAD_CONCURRENCY', `prewarm concurrency must be a positive integer, not ${concurrency}`);
+    }
+    const unique = [...new Set(spiffeIds)];
+    const result: PrewarmResult = { ready: 0, failed: [] };
+    let done = 0;
+    // One iterator shared by all workers: each takes the next identity when it is free.
+    const queue = unique.values();
+    const worker = async (): Promise<void> => {
+      for (const spiffeId of queue) {
+        try {
+          await this.ensure(spiffeId);
+          result.ready++;
+        } catch (error) {
+          result.failed.push({ spiffeId, error: asError(error) });
+        }
+        done++;
+        options.onProgress?.(done, unique.length);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, unique.length) }, () => worker()));
+    return result;
   }
 
   current(spiffeId: string): WorkloadCertificate | undefined {
@@ -115,6 +170,33 @@ export class WorkloadIdentities implements WorkloadCertificateSource {
     return entry;
   }
 
+  /**
+   * One fetch that ensure() callers share. A failure schedules the retry here, whoever
+   * started the attempt, so a first fetch that fails recovers like a failed renewal does.
+   */
+  #attempt(spiffeId: string, entry: Entry): Promise<WorkloadCertificate> {
+    const attempt: Promise<WorkloadCertificate> = this.#fetch(spiffeId, entry)
+      .catch((error: unknown) => {
+        this.#backOff(spiffeId, entry, error);
+        throw error;
+      })
+      // Cleared before callers see the outcome, so one who asks again starts a new attempt.
+      .finally(() => {
+        if (entry.pending === attempt) entry.pending = undefined;
+      });
+    entry.pending = attempt;
+    return attempt;
+  }
+
+  #backOff(spiffeId: string, entry: Entry, error: unknown): void {
+    if (this.#entries.get(spiffeId) !== entry) return; // released meanwhile
+    entry.failures++;
+    const { initialMs, maxMs } = this.#options.backoff;
+    const retryIn = Math.min(maxMs, initialMs * 2 ** (entry.failures - 1));
+    log('fetching %s failed (%s); retry in %d ms', spiffeId, asError(error).message, retryIn);
+    this.#schedule(spiffeId, entry, retryIn);
+  }
+
   async #fetch(spiffeId: string, entry: Entry): Promise<WorkloadCertificate> {
     const key = createWorkloadKey();
     const notBefore = new Date(this.#options.now());
@@ -139,21 +221,13 @@ export class WorkloadIdentities implements WorkloadCertificateSource {
     clearTimeout(entry.timer);
     entry.timer = setTimeout(() => {
       if (this.#entries.get(spiffeId) !== entry || entry.pending) return;
-      const attempt = this.#fetch(spiffeId, entry);
-      // ensure() callers waiting on this attempt see its own outcome; the retry is ours.
-      entry.pending = attempt;
-      attempt
-        .catch((error: unknown) => {
-          entry.failures++;
-          const { initialMs, maxMs } = this.#options.backoff;
-          const retryIn = Math.min(maxMs, initialMs * 2 ** (entry.failures - 1));
-          log('renewing %s failed (%s); retry in %d ms', spiffeId, error instanceof Error ? error.message : String(error), retryIn);
-          if (this.#entries.get(spiffeId) === entry) this.#schedule(spiffeId, entry, retryIn);
-        })
-        .finally(() => {
-          if (entry.pending === attempt) entry.pending = undefined;
-        });
+      // ensure() callers joining this attempt see its outcome; #attempt schedules the retry.
+      this.#attempt(spiffeId, entry).catch(() => undefined);
     }, delayMs);
     entry.timer.unref();
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new WeftError('WEFT_IDENTITY_CA_FAILED', `the CA request failed: ${String(error)}`, { cause: error });
 }
