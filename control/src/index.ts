@@ -1,1 +1,4 @@
 export * from './ca/index.js';
+export * from './kube/index.js';
+export { readConfig, helpText, settings, type ControlConfig } from './config.js';
+export { ControlMetrics } from './control-metrics.js';

@@ -17,7 +17,7 @@ export interface TokenReviewer {
 
 /** Where the CA learns which workloads run on a node (the control plane's pod cache). */
 export interface PodDirectory {
-  hasPod(query: { nodeName: string; namespace: string; serviceAccount: string }): boolean;
+  hasPod(query: { nodeName: string; namespace: string; serviceAccount: string }): boolean | Promise<boolean>;
 }
 
 export interface CsrAuthorizerOptions {
@@ -64,7 +64,13 @@ export class CsrAuthorizer {
         hint: 'the agent must use a projected (pod-bound) ServiceAccount token',
       });
     }
-    if (!this.#options.pods.hasPod({ nodeName, namespace: identity.namespace, serviceAccount: identity.serviceAccount })) {
+    let hasPod: boolean;
+    try {
+      hasPod = await this.#options.pods.hasPod({ nodeName, namespace: identity.namespace, serviceAccount: identity.serviceAccount });
+    } catch (error) {
+      throw new CaRefusal('unavailable', 'WEFT_CA_POD_LOOKUP_FAILED', `the pods on node ${nodeName} could not be listed`, { cause: error, hint: 'is the API server reachable from the control plane?' });
+    }
+    if (!hasPod) {
       throw new CaRefusal('permission-denied', 'WEFT_CA_NO_POD_ON_NODE', `no pod of ${identity.namespace}/${identity.serviceAccount} runs on node ${nodeName}`, {
         hint: 'an agent gets certificates only for workloads on its own node',
       });

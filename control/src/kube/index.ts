@@ -1,0 +1,5 @@
+export { AnchorSecret } from './anchor-secret.js';
+export { apiStatus, loadKubeConfig } from './kube-config.js';
+export { KubeWatch, type KubeWatchOptions, type WatchEvent } from './kube-watch.js';
+export { KubePodDirectory } from './pod-directory.js';
+export { KubeTokenReviewer } from './token-reviewer.js';
