@@ -3,7 +3,7 @@
 // Needs root; fails (never skips) without it.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,48 +12,16 @@ import { cgroupRoot, testbedNamespaces } from './network.js';
 import { componentNames, isRunning } from './processes.js';
 import { paths, stateDir, testbed } from './testbed-config.js';
 import { down, up, type UpResult } from './testbed.js';
+import { containerLog, eventually, isReady, kubectlOf, podsOf, type Pod } from './testbed-client.js';
+import { acquireTestbedLease } from './testbed-lease.js';
 import { ensureHelm } from './upstream.js';
 
 const chart = fileURLToPath(new URL('../../testdata/charts/hello', import.meta.url));
 const testbedMain = fileURLToPath(new URL('../testbed-main.js', import.meta.url));
 
-interface Pod {
-  metadata: { name: string; uid: string; namespace: string };
-  spec: { nodeName?: string };
-  status: { phase?: string; podIP?: string; conditions?: { type: string; status: string }[] };
-}
-
 let tools: { helm: string; kubectl: string };
-
-function kubectl(args: string[], input?: string): string {
-  return execFileSync(tools.kubectl, ['--kubeconfig', paths.kubeconfig, ...args], { encoding: 'utf8', ...(input ? { input } : {}) });
-}
-
-function pods(namespace: string, selector?: string): Pod[] {
-  return (JSON.parse(kubectl(['get', 'pods', '-n', namespace, '-o', 'json', ...(selector ? ['-l', selector] : [])])) as { items: Pod[] }).items;
-}
-
-const isReady = (p: Pod): boolean => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
-
-async function eventually<T>(what: string, check: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    await sleep(250);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: last });
-}
-
-/** The log of a pod's container, kept by the node emulator while the pod exists. */
-function containerLog(uid: string, container: string): string {
-  return readFileSync(join(stateDir, 'pods', uid, `${container}.log`), 'utf8');
-}
+let kubectl: (args: string[], input?: string) => string;
+const pods = (namespace: string, selector?: string): Pod[] => podsOf(kubectl, namespace, selector);
 
 /** What the testbed may leave behind, seen from the host. */
 function leftovers(): Record<string, unknown> {
@@ -72,15 +40,21 @@ const clean = { namespaces: [], hostLink: false, cgroup: false, stateDir: false,
 
 describe('the Kubernetes testbed (e2e)', () => {
   let first: UpResult;
+  let releaseLease = (): void => undefined;
 
   before(async () => {
     if (process.getuid?.() !== 0) throw new Error('e2e test: must run as root (network namespaces, cgroups); run `sudo make test`');
     tools = ensureHelm();
+    kubectl = kubectlOf(tools.kubectl);
+    releaseLease = await acquireTestbedLease();
     first = await up();
     process.stdout.write(`# testbed: upstream binaries ready in ${first.seconds.build.toFixed(1)} s, warm up in ${first.seconds.up.toFixed(1)} s\n`);
   });
 
-  after(() => down({ quiet: true }));
+  after(async () => {
+    await down({ quiet: true });
+    releaseLease();
+  });
 
   it('runs a 3-replica Deployment on both nodes behind a Service that a client pod reaches over real HTTP', async () => {
     kubectl(['create', 'namespace', 'shop']);
