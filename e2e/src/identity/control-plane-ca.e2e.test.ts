@@ -192,7 +192,14 @@ describe('the control plane CA on the testbed (e2e)', () => {
   it('follows pods as they come and go: a new pod’s identity is granted at once, refused after it is deleted', async () => {
     kubectl(['apply', '-f', '-'], tokenPod({ namespace: 'shop', name: 'late', serviceAccount: 'late', node: 'node1' }));
     await signer.certify(buildWorkloadCsr(id('shop', 'late'), createWorkloadKey()));
+    const lateToken = await tokenOf('shop', 'late');
     kubectl(['delete', 'pod', 'late', '-n', 'shop', '--wait=true', '--timeout=60s']);
+    // A pod-bound token dies with its pod, like an expired one: TokenReview no longer accepts it.
+    const deadToken = signerAs(lateToken);
+    others.push(deadToken);
+    const dead = await refusal(deadToken, id('shop', 'late'));
+    assert.equal(dead.code, status.UNAUTHENTICATED);
+    assert.match(dead.details, /WEFT_CA_TOKEN_INVALID/);
     const gone = await eventually('the deleted pod’s identity to be refused', async () => {
       const refused = await refusal(signer, id('shop', 'late')).catch(() => undefined);
       return refused;
