@@ -11,6 +11,17 @@ describe('der', () => {
     assert.equal(time(new Date('2026-11-22T03:04:05Z')).toString('latin1'), '\x17\x0d261122030405Z');
     assert.equal(time(new Date('2051-01-02T03:04:05Z')).toString('latin1'), '\x18\x0f20510102030405Z');
     assert.equal(tlv(0x04, Buffer.alloc(200)).subarray(0, 3).toString('hex'), '0481c8', 'long form length');
+    assert.equal(tlv(0x04, Buffer.alloc(300)).subarray(0, 4).toString('hex'), '0482012c', 'two length bytes');
+    assert.equal(tlv(0x04, Buffer.alloc(0x10000)).subarray(0, 5).toString('hex'), '0483010000', 'three length bytes');
+    assert.equal(tlv(0x30).toString('hex'), '3000', 'empty content');
+  });
+
+  it('writes the parts of a value one after another, whole', () => {
+    const parts = [Buffer.from('ab'), Buffer.alloc(0), Buffer.from([1, 2, 3]), Buffer.alloc(130, 7)];
+    const value = sequence(...parts);
+    assert.equal(value.length, 3 + 135);
+    assert.deepEqual(value.subarray(0, 3), Buffer.from([0x30, 0x81, 135]));
+    assert.deepEqual(value.subarray(3), Buffer.concat(parts));
   });
 
   it('reads back what it writes and refuses truncated input', () => {

@@ -76,4 +76,24 @@ describe('checkCsr against hostile requests', () => {
     const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     await assert.rejects(checkCsr(csr({ signer: other.privateKey })), refusedAs('WEFT_CA_BAD_CSR_SIGNATURE'));
   });
+
+  it('refuses a point that is not on the curve, or whose coordinates are not below p', async () => {
+    const offCurve = Buffer.from(spki);
+    offCurve[offCurve.length - 1] = (offCurve[offCurve.length - 1] ?? 0) ^ 1;
+    await assert.rejects(checkCsr(csr({ key: offCurve })), refusedAs('WEFT_CA_CSR_KEY'));
+    const allOnes = Buffer.concat([spki.subarray(0, spki.length - 64), Buffer.alloc(64, 0xff)]);
+    await assert.rejects(checkCsr(csr({ key: allOnes })), refusedAs('WEFT_CA_CSR_KEY'));
+    const origin = Buffer.concat([spki.subarray(0, spki.length - 64), Buffer.alloc(64)]);
+    await assert.rejects(checkCsr(csr({ key: origin })), refusedAs('WEFT_CA_CSR_KEY'));
+  });
+
+  it('reads base64 broken into lines of any length, and nothing but base64', async () => {
+    const [head = '', body = '', tail = ''] = csr().split('\n');
+    const wrapped = (b64: string): string => `${head}\r\n${b64}\r\n${tail}\r\n`;
+    const lines = body.replace(/.{64}/g, '$&\n').replace(/.{7}/g, '$& \t');
+    assert.equal((await checkCsr(wrapped(lines))).spiffeId.toString(), 'spiffe://cluster.local/ns/shop/sa/checkout');
+    for (const bad of [`${body}*`, `${body.slice(0, 10)}=${body.slice(10)}`, `${body}===`, '', ' \n ', `${body.slice(0, 10)}\u00e9${body.slice(10)}`]) {
+      await assert.rejects(checkCsr(wrapped(bad)), refusedAs('WEFT_CA_MALFORMED_CSR'), JSON.stringify(bad.slice(0, 20)));
+    }
+  });
 });

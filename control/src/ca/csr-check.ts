@@ -12,6 +12,10 @@ export interface CheckedCsr {
   spiffeId: SpiffeId;
 }
 
+/** INTEGER 0 (CSR version 1) and BOOLEAN TRUE, as DER allows them to be written: once. */
+const versionOne = Buffer.from([0x02, 0x01, 0x00]);
+const booleanTrue = Buffer.from([0x01, 0x01, 0xff]);
+
 const ids = {
   ecdsaWithSha256: oid('1.2.840.10045.4.3.2'),
   extensionRequest: oid('1.2.840.113549.1.9.14'),
@@ -63,13 +67,21 @@ export const maxCsrPemLength = 8192;
 const begin = '-----BEGIN CERTIFICATE REQUEST-----';
 const end = '-----END CERTIFICATE REQUEST-----';
 
+/**
+ * Base64 with line breaks: at least one base64 character, at most two '=' at the end, and
+ * only spaces, tabs and line breaks anywhere between them. The classes on either side of
+ * each repetition are disjoint, so a failing match backtracks linearly.
+ */
+const base64Body = /^[\r\n\t ]*[A-Za-z0-9+/][A-Za-z0-9+/\r\n\t ]*(?:=[\r\n\t ]*){0,2}$/;
+
 /** The DER inside the one PEM block; linear scans only (a regex here was quadratic). */
 function der(pem: string): Buffer {
   const start = pem.indexOf(begin);
   const stop = start < 0 ? -1 : pem.indexOf(end, start + begin.length);
   if (start < 0 || stop < 0 || pem.indexOf(begin, start + begin.length) >= 0) throw new Error('not exactly one PEM CERTIFICATE REQUEST block');
-  const body = pem.slice(start + begin.length, stop).replace(/[\r\n\t ]/g, '');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) throw new Error('the PEM body is not base64');
+  const body = pem.slice(start + begin.length, stop);
+  if (!base64Body.test(body)) throw new Error('the PEM body is not base64');
+  // Node's decoder skips the whitespace the pattern allows, so it need not be stripped first.
   return Buffer.from(body, 'base64');
 }
 
@@ -82,14 +94,14 @@ function parse(pem: string): ParsedCsr {
   const [info, algorithm, signatureBits, ...extra] = children(der(pem), 0x30);
   if (!info || !algorithm || !signatureBits || extra.length > 0) throw new Error('not a CertificationRequest');
   const [version, subject, publicKeyDer, attributes, ...rest] = children(info, 0x30);
-  if (!version || !subject || !publicKeyDer || rest.length > 0 || version.toString('hex') !== '020100') throw new Error('not a version 1 CertificationRequestInfo');
+  if (!version || !subject || !publicKeyDer || rest.length > 0 || !version.equals(versionOne)) throw new Error('not a version 1 CertificationRequestInfo');
   children(subject, 0x30);
   const extensions: ParsedCsr['extensions'] = [];
   let extensionRequests = 0;
   if (attributes) {
     if (attributes[0] !== 0xa0) throw new Error('unexpected element after the public key');
-    // [0] IMPLICIT SET OF Attribute: read its content as a sequence of attributes.
-    for (const attribute of children(Buffer.concat([Buffer.from([0x30]), attributes.subarray(1)]), 0x30)) {
+    // [0] IMPLICIT SET OF Attribute: its content is the attributes themselves.
+    for (const attribute of children(attributes, 0xa0)) {
       const [type, values, ...more] = children(attribute, 0x30);
       if (!type || !values || more.length > 0) throw new Error('malformed attribute');
       if (!type.equals(ids.extensionRequest)) continue;
@@ -99,7 +111,7 @@ function parse(pem: string): ParsedCsr {
         const parts = children(ext, 0x30);
         const [id, middle, last] = parts;
         if (!id || !middle || parts.length > 3 || id[0] !== 0x06) throw new Error('malformed extension');
-        const critical = parts.length === 3 && middle.equals(Buffer.from([0x01, 0x01, 0xff]));
+        const critical = parts.length === 3 && middle.equals(booleanTrue);
         if (parts.length === 3 && !critical) throw new Error('malformed extension (criticality)');
         const value = content(last ?? middle, 0x04);
         if (extensions.some((e) => e.id.equals(id))) throw new Error('an extension is repeated');
@@ -124,6 +136,12 @@ export function checkCsr(pem: string): Promise<CheckedCsr> {
   } catch (error) {
     return Promise.reject(error instanceof CaRefusal ? error : invalid('WEFT_CA_MALFORMED_CSR', 'the CSR is not a PEM PKCS#10 request', error));
   }
+}
+
+/** True when every byte is printable ASCII other than space, as a URI must be. */
+function isPrintableAscii(bytes: Buffer): boolean {
+  for (const byte of bytes) if (byte < 0x21 || byte > 0x7e) return false;
+  return true;
 }
 
 function check(pem: string): CheckedCsr {
@@ -153,7 +171,7 @@ function check(pem: string): CheckedCsr {
     throw invalid('WEFT_CA_CSR_SAN', `the CSR must ask for exactly one SAN, the SPIFFE ID URI; it asks for ${names.map((n) => `${n.type}:${n.value.toString('latin1')}`).join(', ') || 'none'}`);
   }
   const uri = names[0].value;
-  if (uri.some((byte) => byte < 0x21 || byte > 0x7e)) throw invalid('WEFT_CA_CSR_SAN', 'the URI SAN holds bytes outside printable ASCII');
+  if (!isPrintableAscii(uri)) throw invalid('WEFT_CA_CSR_SAN', 'the URI SAN holds bytes outside printable ASCII');
   let spiffeId: SpiffeId;
   try {
     spiffeId = SpiffeId.parse(uri.toString('ascii'));

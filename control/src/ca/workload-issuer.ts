@@ -1,4 +1,4 @@
-import { KeyObject, randomBytes, sign } from 'node:crypto';
+import { KeyObject, randomFillSync, sign } from 'node:crypto';
 import { isP256PublicKey } from './csr-check.js';
 import { bitString, boolean, children, explicit, integer, octetString, oid, sequence, set, time, tlv } from '@weft/api/der';
 import type { SpiffeId } from './spiffe-id.js';
@@ -22,6 +22,10 @@ export interface IssuerOptions {
 
 const ecdsaWithSha256 = sequence(oid('1.2.840.10045.4.3.2'));
 const extension = (id: string, critical: boolean, value: Buffer): Buffer => sequence(oid(id), ...(critical ? [boolean(true)] : []), octetString(value));
+const version3 = explicit(0, integer(Buffer.from([2])));
+const organizationName = oid('2.5.4.10');
+const subjectAltName = oid('2.5.29.17');
+const critical = boolean(true);
 
 /** Extensions every leaf carries unchanged (the SAN is added per certificate). */
 function constantExtensions(authorityKeyId: Buffer): Buffer[] {
@@ -33,7 +37,33 @@ function constantExtensions(authorityKeyId: Buffer): Buffer[] {
   ];
 }
 
-const pem = (der: Buffer): string => `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----`;
+/**
+ * Serial numbers: 16 bytes from the CSPRNG, first bit clear so the INTEGER is positive. The
+ * bytes are drawn 4 KiB at a time, as randomUUID does; each serial takes fresh ones.
+ */
+class SerialNumbers {
+  readonly #pool = Buffer.alloc(4096);
+  #offset = this.#pool.length;
+
+  next(): Buffer {
+    if (this.#offset === this.#pool.length) {
+      randomFillSync(this.#pool);
+      this.#offset = 0;
+    }
+    const serial = this.#pool.subarray(this.#offset, this.#offset + 16);
+    this.#offset += 16;
+    serial[0] = (serial[0] ?? 0) & 0x7f;
+    return serial;
+  }
+}
+
+/** PEM with 64-character lines (RFC 7468), cut by slicing: a regex here cost more than DER. */
+function pem(der: Buffer): string {
+  const base64 = der.toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < base64.length; i += 64) lines.push(base64.slice(i, i + 64));
+  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----`;
+}
 
 /**
  * Signs X.509-SVIDs with the intermediate: ECDSA P-256 leaf, the SPIFFE ID as the only SAN,
@@ -49,8 +79,10 @@ export class WorkloadIssuer {
   readonly #signingKey: KeyObject;
   readonly #issuerName: Buffer;
   readonly #intermediatePem: string;
-  readonly #extensions: Buffer[];
+  /** The constant extensions, encoded once, in order. */
+  readonly #extensions: Buffer;
   readonly #intermediateNotAfter: Date;
+  readonly #serials = new SerialNumbers();
 
   constructor(options: IssuerOptions) {
     const { intermediate } = options.anchor;
@@ -68,7 +100,7 @@ export class WorkloadIssuer {
     this.#intermediatePem = intermediate.certificate.toString('pem');
     const ski = intermediate.certificate.extensions.find((e) => e instanceof x509.SubjectKeyIdentifierExtension);
     if (!ski) throw new Error('the intermediate has no subject key identifier');
-    this.#extensions = constantExtensions(Buffer.from(ski.keyId, 'hex'));
+    this.#extensions = Buffer.concat(constantExtensions(Buffer.from(ski.keyId, 'hex')));
   }
 
   /** Signs a leaf for `spiffeId` over the public key `publicKeyDer` (SPKI DER, P-256). */
@@ -78,19 +110,18 @@ export class WorkloadIssuer {
     const notAfter = new Date(Math.min(now.getTime() + this.#ttlMs, this.#intermediateNotAfter.getTime()));
     const spki = publicKeyDer;
     if (!isP256PublicKey(spki)) return Promise.reject(new Error('only ECDSA P-256 public keys are certified'));
-    const serial = randomBytes(16);
-    serial[0] = (serial[0] ?? 0) & 0x7f;
-    const subject = sequence(set(sequence(oid('2.5.4.10'), tlv(0x0c, Buffer.from(spiffeId.trustDomain, 'utf8')))));
-    const san = extension('2.5.29.17', true, sequence(tlv(0x86, Buffer.from(spiffeId.toString(), 'ascii'))));
+    const subject = sequence(set(sequence(organizationName, tlv(0x0c, Buffer.from(spiffeId.trustDomain, 'utf8')))));
+    // subjectAltName, critical: the SPIFFE ID is the one name a leaf has.
+    const san = sequence(subjectAltName, critical, octetString(sequence(tlv(0x86, Buffer.from(spiffeId.toString(), 'ascii')))));
     const tbs = sequence(
-      explicit(0, integer(Buffer.from([2]))),
-      integer(serial),
+      version3,
+      integer(this.#serials.next()),
       ecdsaWithSha256,
       this.#issuerName,
       sequence(time(new Date(now.getTime() - 60_000)), time(notAfter)),
       subject,
       spki,
-      explicit(3, sequence(...this.#extensions, san)),
+      explicit(3, sequence(this.#extensions, san)),
     );
     const signature = sign('sha256', tbs, this.#signingKey);
     const certificate = sequence(tbs, ecdsaWithSha256, bitString(signature));
