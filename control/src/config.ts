@@ -1,4 +1,4 @@
-import { WeftError, isLogLevel, type LogLevel } from '@weft/api';
+import { WeftError, isLogLevel, parseHostPort, settingReader, settingsHelp, type LogLevel } from '@weft/api';
 
 /**
  * The control plane's settings: every WEFT_* variable it reads is declared here, with its
@@ -40,19 +40,9 @@ export interface ControlConfig {
 const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const domainPattern = /^[a-z0-9]([-a-z0-9.]{0,253}[a-z0-9])?$/;
 
-function address(name: SettingName, value: string, problems: string[]): { host: string; port: number } {
-  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(value);
-  const port = Number(match?.[2]);
-  if (!match?.[1] || !Number.isInteger(port) || port > 65535) {
-    problems.push(`${name}=${value} must be host:port, e.g. ${settings[name].default}`);
-    return { host: '', port: 0 };
-  }
-  return { host: match[1].replace(/^\[|\]$/g, ''), port };
-}
-
 /** Reads the environment; every bad value is named in one error, nothing starts half-set. */
 export function readConfig(environment: NodeJS.ProcessEnv = process.env): ControlConfig {
-  const get = (name: SettingName): string => environment[name]?.trim() || settings[name].default;
+  const get = settingReader(settings, environment);
   const problems: string[] = [];
   const trustDomain = get('WEFT_TRUST_DOMAIN');
   for (const name of ['WEFT_TRUST_DOMAIN', 'WEFT_CLUSTER_DOMAIN'] as const) {
@@ -65,8 +55,8 @@ export function readConfig(environment: NodeJS.ProcessEnv = process.env): Contro
   if (!Number.isInteger(ttl) || ttl < 60 || ttl > 31_536_000) problems.push(`WEFT_CERT_TTL_SECONDS=${get('WEFT_CERT_TTL_SECONDS')} must be a whole number of seconds from 60 to 31536000`);
   const level = get('WEFT_LOG_LEVEL');
   if (!isLogLevel(level)) problems.push(`WEFT_LOG_LEVEL=${level} must be debug, info, warn or error`);
-  const grpc = address('WEFT_GRPC_ADDRESS', get('WEFT_GRPC_ADDRESS'), problems);
-  const http = address('WEFT_HTTP_ADDRESS', get('WEFT_HTTP_ADDRESS'), problems);
+  const grpc = parseHostPort('WEFT_GRPC_ADDRESS', get('WEFT_GRPC_ADDRESS'), problems);
+  const http = parseHostPort('WEFT_HTTP_ADDRESS', get('WEFT_HTTP_ADDRESS'), problems);
   if (problems.length > 0 || !isLogLevel(level)) {
     throw new WeftError('WEFT_CONTROL_BAD_CONFIG', `the control plane's settings are not valid:\n  ${problems.join('\n  ')}`, { hint: 'run with --help for every setting' });
   }
@@ -89,7 +79,5 @@ export function readConfig(environment: NodeJS.ProcessEnv = process.env): Contro
 }
 
 export function helpText(): string {
-  const width = Math.max(...Object.keys(settings).map((n) => n.length));
-  const lines = Object.entries(settings).map(([name, s]) => `  ${name.padEnd(width)}  ${s.help}${s.default ? ` (default ${s.default})` : ''}`);
-  return `weft-control: Weft's control plane (CA on gRPC; health and metrics on HTTP).\n\nSettings, from the environment:\n${lines.join('\n')}\n`;
+  return settingsHelp("weft-control: Weft's control plane (CA on gRPC; health and metrics on HTTP).", settings);
 }
