@@ -11,7 +11,7 @@ die() { printf '[deps] error: %s\n' "$*" >&2; exit 1; }
 # libelf/zlib), UAPI headers (linux-libc-dev), namespaces and links (iproute2, util-linux).
 # The testbed adds openssl (its PKI), unzip (helm from an npm package), iptables and
 # conntrack (kube-proxy). protobuf-compiler runs `make gen` (api/proto).
-packages=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev linux-libc-dev pkg-config g++ make
+packages=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev linux-libc-dev pkg-config g++ make tcpdump
   iproute2 util-linux python3 openssl unzip iptables conntrack protobuf-compiler)
 
 missing=()

@@ -1,13 +1,64 @@
 import { fileURLToPath } from 'node:url';
+import { WeftError, isLogLevel, parseHostPort, settingReader, settingsHelp, type LogLevel } from '@weft/api';
+import { captureDefaults } from './capture/index.js';
 
 /**
- * The agent's settings from its environment: every WEFT_* variable the agent reads is
- * declared here and nowhere else.
+ * The agent's settings: every WEFT_* variable the agent reads is declared here, with its
+ * default and meaning (printed by `--help`), and nowhere else.
  */
-export const env = {
-  /** Path of the capture object (bpf/build/weft_capture.o in a checkout). */
-  WEFT_BPF_OBJECT: 'WEFT_BPF_OBJECT',
+export const settings = {
+  WEFT_NODE_NAME: { default: '', help: 'the node this agent serves (in Kubernetes: spec.nodeName by the downward API); required' },
+  WEFT_STATIC_CONFIG: { default: '', help: 'mesh state from a JSON file (docs/static-config.md), re-read on change and on SIGHUP; required until the control plane stream exists' },
+  WEFT_CA_ADDRESS: { default: 'weft-control.weft-system.svc:15012', help: 'the control plane CA, host:port' },
+  WEFT_CA_SERVER_NAME: { default: 'weft-control.weft-system.svc', help: 'the name in the control plane serving certificate' },
+  WEFT_TRUST_BUNDLE: { default: '/var/run/weft/trust/root.crt', help: 'PEM of the mesh root' },
+  WEFT_TOKEN_PATH: { default: '/var/run/secrets/kubernetes.io/serviceaccount/token', help: "the agent's ServiceAccount token, re-read for every CA request" },
+  WEFT_CGROUP_PATH: { default: '/sys/fs/cgroup', help: 'cgroup v2 root the capture programs attach to (/sys/fs/cgroup/unified on hybrid hosts)' },
+  WEFT_PIN_ROOT: { default: captureDefaults.pinRoot, help: 'bpffs folder for pins' },
+  WEFT_BPF_OBJECT: { default: fileURLToPath(new URL('../../bpf/build/weft_capture.o', import.meta.url)), help: 'the capture object' },
+  WEFT_ADMIN_ADDRESS: { default: '0.0.0.0:15020', help: 'admin HTTP: /metrics, /healthz, /readyz, /debug/state' },
+  WEFT_LOG_LEVEL: { default: 'info', help: 'debug, info, warn or error' },
 } as const;
 
 /** The capture object: $WEFT_BPF_OBJECT, else the one built in this checkout. */
-export const defaultObjectPath = process.env[env.WEFT_BPF_OBJECT] ?? fileURLToPath(new URL('../../bpf/build/weft_capture.o', import.meta.url));
+export const defaultObjectPath = settingReader(settings, process.env)('WEFT_BPF_OBJECT');
+
+export interface AgentConfig {
+  node: string;
+  staticConfig: string;
+  ca: { address: string; serverName: string; trustBundle: string; tokenPath: string };
+  cgroupPath: string;
+  pinRoot: string;
+  objectPath: string;
+  admin: { host: string; port: number };
+  logLevel: LogLevel;
+}
+
+/** Reads the environment; every bad value is named in one error. */
+export function readConfig(environment: NodeJS.ProcessEnv = process.env): AgentConfig {
+  const get = settingReader(settings, environment);
+  const problems: string[] = [];
+  if (!get('WEFT_NODE_NAME')) problems.push('WEFT_NODE_NAME is required (the downward API gives spec.nodeName)');
+  if (!get('WEFT_STATIC_CONFIG')) problems.push('WEFT_STATIC_CONFIG is required: the control plane stream is not built yet');
+  parseHostPort('WEFT_CA_ADDRESS', get('WEFT_CA_ADDRESS'), problems);
+  const admin = parseHostPort('WEFT_ADMIN_ADDRESS', get('WEFT_ADMIN_ADDRESS'), problems);
+  const level = get('WEFT_LOG_LEVEL');
+  if (!isLogLevel(level)) problems.push(`WEFT_LOG_LEVEL=${level} must be debug, info, warn or error`);
+  if (problems.length > 0 || !isLogLevel(level)) {
+    throw new WeftError('WEFT_AGENT_BAD_CONFIG', `the agent's settings are not valid:\n  ${problems.join('\n  ')}`, { hint: 'run with --help for every setting' });
+  }
+  return {
+    node: get('WEFT_NODE_NAME'),
+    staticConfig: get('WEFT_STATIC_CONFIG'),
+    ca: { address: get('WEFT_CA_ADDRESS'), serverName: get('WEFT_CA_SERVER_NAME'), trustBundle: get('WEFT_TRUST_BUNDLE'), tokenPath: get('WEFT_TOKEN_PATH') },
+    cgroupPath: get('WEFT_CGROUP_PATH'),
+    pinRoot: get('WEFT_PIN_ROOT'),
+    objectPath: get('WEFT_BPF_OBJECT'),
+    admin,
+    logLevel: level,
+  };
+}
+
+export function helpText(): string {
+  return settingsHelp("weft-agent: Weft's node agent (capture, identities, the proxy).", settings);
+}

@@ -1,2 +1,6 @@
 export * from './capture/index.js';
 export * from './identity/index.js';
+export * from './state/index.js';
+export { Agent, type AgentOptions, type EnrolledWorkloadState } from './agent.js';
+export { startAdminServer, type AdminServerOptions } from './admin-server.js';
+export * from './proxy/index.js';

@@ -36,7 +36,8 @@ async function optional(open: () => Promise<number>): Promise<number | undefined
 
 function adopt(fd: number, onConnection: (socket: Socket) => void): Promise<Server> {
   // pauseOnConnect: the handler decides when to read, so no byte is lost before it runs.
-  const server = createServer({ pauseOnConnect: true }, onConnection);
+  // allowHalfOpen: a client's FIN must reach the upstream as a half-close, not end our side too.
+  const server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, onConnection);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ fd }, () => {

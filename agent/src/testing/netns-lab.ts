@@ -59,6 +59,25 @@ export class NetnsLab {
     for (const cidr of addresses) this.addAddress(netnsPath, 'eth0', cidr);
   }
 
+  /**
+   * Joins two namespaces with a veth pair (a point-to-point link, e.g. a pod to its node
+   * or a node to another), with optional addresses on each end.
+   */
+  link(a: { netnsPath: string; device: string; cidr?: string }, b: { netnsPath: string; device: string; cidr?: string }): void {
+    const temporary = `${this.id}l${this.#vethCount++}`;
+    run('ip', ['-n', nameOf(a.netnsPath), 'link', 'add', a.device, 'type', 'veth', 'peer', 'name', temporary, 'netns', nameOf(b.netnsPath)]);
+    run('ip', ['-n', nameOf(b.netnsPath), 'link', 'set', temporary, 'name', b.device]);
+    for (const end of [a, b]) {
+      run('ip', ['-n', nameOf(end.netnsPath), 'link', 'set', end.device, 'up']);
+      if (end.cidr) this.addAddress(end.netnsPath, end.device, end.cidr);
+    }
+  }
+
+  /** Sets a sysctl inside a namespace (net.* keys are per namespace). */
+  sysctl(netnsPath: string, key: string, value: string): void {
+    run('nsenter', [`--net=${netnsPath}`, '--', 'sysctl', '-q', '-w', `${key}=${value}`]);
+  }
+
   addAddress(netnsPath: string, device: string, cidr: string): void {
     const v6 = cidr.includes(':');
     run('ip', ['-n', nameOf(netnsPath), ...(v6 ? ['-6'] : []), 'addr', 'add', cidr, 'dev', device, ...(v6 ? ['nodad'] : [])]);
@@ -69,10 +88,10 @@ export class NetnsLab {
   }
 
   /** A cgroup v2 folder of the lab's own; processes moved in are put back by cleanup(). */
-  cgroup(): string {
+  cgroup(name = ''): string {
     const root = findCgroup2Root();
     if (!root) throw new Error('privileged test: no cgroup v2 hierarchy is mounted (see /proc/self/mountinfo)');
-    const path = join(root, `weft-test-${this.id}`);
+    const path = join(root, `weft-test-${this.id}${name ? `-${name}` : ''}`);
     mkdirSync(path);
     this.#cleanups.push(() => {
       const procs = readFileSync(join(path, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);

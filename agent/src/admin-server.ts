@@ -1,0 +1,36 @@
+import type { Server } from 'node:http';
+import { isIPv6 } from 'node:net';
+import { createAdminServer, listenAdmin, type Logger } from '@weft/api';
+import { listenInNetns } from '@weft/native';
+import type { Agent } from './agent.js';
+
+export interface AdminServerOptions {
+  agent: Agent;
+  /** Where to listen: node IP :15020; `netnsPath` opens the socket in that netns (tests). */
+  address: string;
+  port: number;
+  netnsPath?: string;
+  log: Logger;
+}
+
+/** The agent's admin port (15020): /metrics, /healthz, /readyz, /debug/state. */
+export async function startAdminServer(options: AdminServerOptions): Promise<{ server: Server; port: number }> {
+  const { agent } = options;
+  const server = createAdminServer(
+    {
+      '/healthz': () => ({ status: 200, body: 'ok\n' }),
+      '/readyz': () => (agent.ready ? { status: 200, body: 'ready\n' } : { status: 503, body: 'not ready: no mesh state applied yet\n' }),
+      '/metrics': async () => ({ status: 200, body: await agent.registry.metrics(), type: agent.registry.contentType }),
+      '/debug/state': () => ({
+        status: 200,
+        type: 'application/json',
+        body: `${JSON.stringify({ version: agent.state.version, enrolled: agent.enrolled() }, null, 2)}\n`,
+      }),
+    },
+    options.log,
+  );
+  const where = options.netnsPath
+    ? { fd: await listenInNetns({ netns: options.netnsPath, family: isIPv6(options.address) ? 6 : 4, address: options.address, port: options.port }) }
+    : { host: options.address, port: options.port };
+  return { server, port: await listenAdmin(server, where) };
+}

@@ -1,0 +1,188 @@
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from '@weft/api';
+import { CaptureManager, captureDefaults, type CaptureOptions, type CapturedConnection } from './capture/index.js';
+import { WorkloadIdentities, type CertificateSigner } from './identity/index.js';
+import { HbonePool } from './proxy/hbone-pool.js';
+import { InboundProxy } from './proxy/inbound.js';
+import { OutboundProxy } from './proxy/outbound.js';
+import { ProxyMetrics } from './proxy/proxy-metrics.js';
+import { TlsContexts } from './proxy/tls-contexts.js';
+import { WorkloadListeners } from './proxy/workload-listeners.js';
+import { MeshState, spiffeIdOf, type MeshSnapshot, type MeshView, type Workload } from './state/index.js';
+
+export interface AgentOptions {
+  /** The node this agent serves: its workloads are enrolled, the others are destinations. */
+  node: string;
+  capture: Omit<CaptureOptions, 'onConnection'>;
+  signer: CertificateSigner;
+  /** PEM of the mesh root. */
+  trustBundlePem: string;
+  log: Logger;
+  /** Back-off of the identity manager (tests shorten it). */
+  identityBackoff?: { initialMs: number; maxMs: number };
+}
+
+export interface EnrolledWorkloadState {
+  uid: string;
+  name: string;
+  namespace: string;
+  identity: string;
+  certificateExpiry: string | undefined;
+  strict: boolean;
+}
+
+/**
+ * The node agent: the mesh state (one writer: apply()), the capture of this node's
+ * enrolled workloads, their identities, and the proxy between them. apply() reconciles
+ * the node to a snapshot; one workload failing to enroll is logged and retried on the next
+ * snapshot, never taking the others down.
+ */
+export class Agent {
+  readonly registry = new Registry();
+  readonly #options: AgentOptions;
+  readonly #state = new MeshState();
+  readonly #capture: CaptureManager;
+  readonly #identities: WorkloadIdentities;
+  readonly #listeners: WorkloadListeners;
+  readonly #pool: HbonePool;
+  readonly #outbound: OutboundProxy;
+  readonly #inbound: InboundProxy;
+  readonly #enrolled = new Map<string, Workload>();
+  #reconciling: Promise<void> = Promise.resolve();
+  #ready = false;
+
+  private constructor(options: AgentOptions, capture: (onConnection: (connection: CapturedConnection) => void) => CaptureManager) {
+    this.#options = options;
+    const { log } = options;
+    collectDefaultMetrics({ register: this.registry, prefix: 'weft_agent_' });
+    const metrics = new ProxyMetrics(this.registry);
+    this.#identities = new WorkloadIdentities({ signer: options.signer, ...(options.identityBackoff ? { backoff: options.identityBackoff } : {}) });
+    const contexts = new TlsContexts(options.trustBundlePem);
+    const mark = options.capture.agentMark ?? captureDefaults.agentMark;
+    const trustDomain = (): string => this.#state.settings.trustDomain;
+    this.#pool = new HbonePool({ certificates: this.#identities, contexts, trustDomain, tlsPort: options.capture.inboundTlsPort ?? captureDefaults.inboundTlsPort, mark });
+    this.#inbound = new InboundProxy({ state: this.#state, metrics, mark, log });
+    this.#outbound = new OutboundProxy({ node: options.node, state: this.#state, pool: this.#pool, inbound: this.#inbound, metrics, mark, log });
+    this.#listeners = new WorkloadListeners({
+      certificates: this.#identities,
+      contexts,
+      trustDomain,
+      tlsPort: options.capture.inboundTlsPort ?? captureDefaults.inboundTlsPort,
+      onTunnel: (workload, tunnel) => this.#inbound.onTunnel(workload, tunnel),
+      onRefused: (reason) => metrics.failed('inbound', reason),
+    });
+    this.#capture = capture((connection) => {
+      if (connection.direction === 'outbound') this.#outbound.handle(connection);
+      else this.#inbound.onPlaintext(connection);
+    });
+    this.#agentGauges();
+  }
+
+  static start(options: AgentOptions): Agent {
+    return new Agent(options, (onConnection) => CaptureManager.start({ ...options.capture, onConnection }));
+  }
+
+  get state(): MeshView {
+    return this.#state;
+  }
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Replaces the mesh state and reconciles this node to it. */
+  apply(snapshot: MeshSnapshot): Promise<void> {
+    this.#state.replace(snapshot);
+    const run = this.#reconciling.then(() => this.#reconcile());
+    this.#reconciling = run.catch(() => undefined);
+    return run;
+  }
+
+  enrolled(): EnrolledWorkloadState[] {
+    const { trustDomain } = this.#state.settings;
+    return [...this.#enrolled.values()].map((w) => {
+      const identity = spiffeIdOf(w, trustDomain);
+      return {
+        uid: w.uid,
+        name: w.name,
+        namespace: w.namespace,
+        identity,
+        certificateExpiry: this.#identities.current(identity)?.notAfter.toISOString(),
+        strict: this.#state.modeOf(w) === 'STRICT',
+      };
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.#reconciling;
+    this.#listeners.closeAll();
+    this.#pool.close();
+    this.#identities.stop();
+    await this.#capture.stop();
+  }
+
+  async #reconcile(): Promise<void> {
+    const { node, log } = this.#options;
+    const { trustDomain } = this.#state.settings;
+    const wanted = new Map(this.#state.workloadsOnNode(node).filter((w) => w.enrolled && w.netnsPath).map((w) => [w.uid, w]));
+    for (const [uid, workload] of this.#enrolled) {
+      if (wanted.has(uid)) continue;
+      try {
+        await this.#capture.unenroll(uid);
+      } catch (error) {
+        log.warn('unenroll failed', { workload: workload.name, namespace: workload.namespace, error });
+      }
+      this.#listeners.close(uid);
+      this.#enrolled.delete(uid);
+      const identity = spiffeIdOf(workload, trustDomain);
+      if (![...this.#enrolled.values()].some((w) => spiffeIdOf(w, trustDomain) === identity)) this.#identities.release(identity);
+      log.info('workload left the mesh', { workload: workload.name, namespace: workload.namespace });
+    }
+    await Promise.all(
+      [...wanted.values()].map(async (workload) => {
+        try {
+          await this.#identities.ensure(spiffeIdOf(workload, trustDomain));
+          await this.#listeners.open(workload);
+          this.#listeners.update(workload);
+          await this.#capture.enroll({ uid: workload.uid, netnsPath: workload.netnsPath ?? '', ips: workload.ips, strict: this.#state.modeOf(workload) === 'STRICT' });
+          if (!this.#enrolled.has(workload.uid)) log.info('workload enrolled', { workload: workload.name, namespace: workload.namespace });
+          this.#enrolled.set(workload.uid, workload);
+        } catch (error) {
+          log.error('enrolling failed; retried with the next state', { workload: workload.name, namespace: workload.namespace, error });
+        }
+      }),
+    );
+    this.#ready = true;
+  }
+
+  /** The agent's own state as gauges, read when Prometheus scrapes. */
+  #agentGauges(): void {
+    const registers = [this.registry];
+    const enrolled: Gauge = new Gauge({
+      name: 'weft_enrolled_pods',
+      help: 'Pods of this node whose traffic goes through Weft',
+      registers,
+      collect: () => enrolled.set(this.#enrolled.size),
+    });
+    const expiry: Gauge<'identity'> = new Gauge({
+      name: 'weft_certificate_expiry_timestamp_seconds',
+      help: 'When each workload certificate held on this node expires',
+      labelNames: ['identity'],
+      registers,
+      collect: () => {
+        expiry.reset();
+        for (const w of this.enrolled()) if (w.certificateExpiry) expiry.set({ identity: w.identity }, Date.parse(w.certificateExpiry) / 1000);
+      },
+    });
+    const version: Gauge<'version'> = new Gauge({
+      name: 'weft_config_version_info',
+      help: 'The mesh state version this agent runs (value 1)',
+      labelNames: ['version'],
+      registers,
+      collect: () => {
+        version.reset();
+        version.set({ version: this.#state.version }, 1);
+      },
+    });
+  }
+}

@@ -1,0 +1,397 @@
+import type { HttpExchange, HttpObserverOptions } from './http-exchange.js';
+
+/** Heads and trailer sections longer than this are abuse or garbage, not HTTP worth watching. */
+const MAX_SECTION_BYTES = 64 * 1024;
+/** Client bytes kept while a CONNECT or upgrade waits for its answer, in case it is refused. */
+const MAX_HELD_BYTES = 64 * 1024;
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** Thrown inside the observer only, to unwind to `client`/`server` and give up on the connection. */
+class GiveUp extends Error {}
+
+/** Where a reader is in its stream: Held keeps bytes unread, Stopped drops them. */
+const enum ReadState { Head, Body, ChunkSize, ChunkData, ChunkEnd, Trailers, UntilClose, Held, Stopped }
+
+/** The parts of a message head the observer needs (method and target of requests, status of responses). */
+interface MessageHead {
+  method: string;
+  target: string;
+  status: number;
+  host: string | undefined;
+  contentLength: number | undefined;
+  /** Transfer-Encoding: absent, ending in chunked, or ending in anything else (RFC 9112 §6.3). */
+  coding: 'none' | 'chunked' | 'other';
+  upgrade: boolean;
+}
+
+/** How a message's body is delimited, as the head and its request decide: a length, or how else. */
+type Framing = number | 'chunked' | 'until-close' | 'interim';
+
+interface MessageEvents {
+  startLine(text: string): MessageHead;
+  head(head: MessageHead, startMs: number, now: number): Framing;
+  end(now: number): void;
+}
+
+/**
+ * Delimits HTTP/1.x messages in one direction, skipping bodies by counting. Only heads and chunk-size
+ * lines are decoded (trailers are only delimited); a line split across chunks is all that is copied.
+ */
+class MessageReader {
+  readonly #events: MessageEvents;
+  #state = ReadState.Head;
+  #remaining = 0;
+  /** Pieces of a line split across chunks, joined once it is whole. */
+  #partial: Buffer[] = [];
+  #sectionBytes = 0;
+  #startMs = 0;
+  #head: MessageHead | undefined;
+  #held: { chunk: Buffer; now: number }[] = [];
+  #heldBytes = 0;
+
+  constructor(events: MessageEvents) {
+    this.#events = events;
+  }
+
+  feed(chunk: Buffer, now: number): void {
+    let offset = 0;
+    while (offset < chunk.length) {
+      switch (this.#state) {
+        case ReadState.Body:
+        case ReadState.ChunkData: {
+          const taken = Math.min(this.#remaining, chunk.length - offset);
+          offset += taken;
+          this.#remaining -= taken;
+          if (this.#remaining > 0) break;
+          if (this.#state === ReadState.Body) this.#endMessage(now);
+          else this.#beginSection(ReadState.ChunkEnd);
+          break;
+        }
+        case ReadState.Held:
+          // Past the limit nothing is kept, and release() gives up.
+          this.#heldBytes += chunk.length - offset;
+          if (this.#heldBytes > MAX_HELD_BYTES) this.#held = [];
+          else this.#held.push({ chunk: offset === 0 ? chunk : chunk.subarray(offset), now });
+          return;
+        case ReadState.UntilClose:
+        case ReadState.Stopped:
+          return;
+        default:
+          offset = this.#state === ReadState.Head && this.#sectionBytes === 0 ? this.#readHead(chunk, offset, now) : this.#readLine(chunk, offset, now);
+      }
+    }
+  }
+
+  /** Stops reading for good: the rest of the stream is not HTTP/1. */
+  stop(): void {
+    this.#state = ReadState.Stopped;
+    this.#held = [];
+  }
+
+  /** Keeps (but does not read) what follows, until `release` or `stop`. */
+  hold(): void {
+    this.#state = ReadState.Held;
+  }
+
+  /** Reads again, starting with what was held. */
+  release(): void {
+    if (this.#state !== ReadState.Held) return;
+    if (this.#heldBytes > MAX_HELD_BYTES) throw new GiveUp();
+    const held = this.#held;
+    [this.#state, this.#held, this.#heldBytes] = [ReadState.Head, [], 0];
+    for (const { chunk, now } of held) this.feed(chunk, now);
+  }
+
+  /**
+   * The common case, a whole head in one chunk, costs one native search and one decode;
+   * anything else (a split head, leading empty lines) goes line by line.
+   */
+  #readHead(chunk: Buffer, offset: number, now: number): number {
+    const first = chunk[offset];
+    const end = first === CR || first === LF ? -1 : chunk.indexOf(HEAD_END, offset);
+    if (end === -1 || end - offset > MAX_SECTION_BYTES) return this.#readLine(chunk, offset, now);
+    this.#startMs = now;
+    // Lines are read in place: a flat string scans as fast as the bytes, without per-line copies.
+    const text = chunk.toString('latin1', offset, end + HEAD_END.length);
+    let start = 0;
+    let blank = false;
+    while (!blank) {
+      // Stops at the first empty line: the CRLFCRLF found, or an earlier bare-LF one.
+      const newline = text.indexOf('\n', start);
+      const stop = newline > start && text.charCodeAt(newline - 1) === CR ? newline - 1 : newline;
+      blank = stop === start;
+      this.#headLine(text, start, stop, now);
+      start = newline + 1;
+    }
+    return offset + start;
+  }
+
+  /** Consumes one line (or keeps a partial one); returns the offset after it. */
+  #readLine(chunk: Buffer, offset: number, now: number): number {
+    if (this.#state === ReadState.Head && this.#sectionBytes === 0 && this.#partial.length === 0) this.#startMs = now;
+    const newline = chunk.indexOf(LF, offset);
+    const stop = newline === -1 ? chunk.length : newline;
+    this.#sectionBytes += stop - offset + 1;
+    if (this.#sectionBytes > MAX_SECTION_BYTES) throw new GiveUp();
+    if (newline === -1) {
+      this.#partial.push(chunk.subarray(offset));
+      return chunk.length;
+    }
+    let text = chunk.toString('latin1', offset, newline);
+    if (this.#partial.length > 0) text = Buffer.concat(this.#partial.splice(0)).toString('latin1') + text;
+    this.#line(text.endsWith('\r') ? text.slice(0, -1) : text, now);
+    return newline + 1;
+  }
+
+  #line(text: string, now: number): void {
+    switch (this.#state) {
+      case ReadState.Head:
+        return this.#headLine(text, 0, text.length, now);
+      case ReadState.ChunkSize: {
+        // Hex digits, then perhaps ';' and chunk extensions; 13 digits is 2^52, the most that stays exact.
+        const size = /^([0-9a-fA-F]{1,13})(?:[ \t;]|$)/.exec(text)?.[1];
+        if (size === undefined) throw new GiveUp();
+        this.#remaining = parseInt(size, 16);
+        return this.#beginSection(this.#remaining === 0 ? ReadState.Trailers : ReadState.ChunkData);
+      }
+      case ReadState.ChunkEnd:
+        if (text !== '') throw new GiveUp();
+        return this.#beginSection(ReadState.ChunkSize);
+      case ReadState.Trailers:
+        if (text === '') this.#endMessage(now);
+        return;
+      default:
+        throw new GiveUp();
+    }
+  }
+
+  #headLine(text: string, start: number, end: number, now: number): void {
+    if (end > start) {
+      if (this.#head) readHeaderLine(this.#head, text, start, end);
+      else this.#head = this.#events.startLine(text.slice(start, end));
+    } else if (this.#head) {
+      this.#endHead(this.#head, now);
+    } else {
+      this.#sectionBytes = 0; // RFC 9112 §2.2: empty lines before a request line are ignored
+    }
+  }
+
+  #endHead(head: MessageHead, now: number): void {
+    const framing = this.#events.head(head, this.#startMs, now);
+    if (this.#state !== ReadState.Head) return; // the observer stopped or held this reader
+    if (framing === 'interim') {
+      this.#head = undefined;
+      this.#beginSection(ReadState.Head);
+    } else if (framing === 'chunked') {
+      this.#beginSection(ReadState.ChunkSize);
+    } else if (framing === 'until-close') {
+      this.#state = ReadState.UntilClose;
+    } else if (framing === 0) {
+      this.#endMessage(now);
+    } else {
+      [this.#state, this.#remaining] = [ReadState.Body, framing];
+    }
+  }
+
+  #beginSection(state: ReadState): void {
+    this.#state = state;
+    this.#sectionBytes = 0;
+  }
+
+  #endMessage(now: number): void {
+    this.#head = undefined;
+    this.#beginSection(ReadState.Head);
+    this.#events.end(now);
+  }
+}
+
+function parseRequestLine(text: string): MessageHead {
+  const [, method, target] = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\S+) HTTP\/1\.\d$/.exec(text) ?? [];
+  if (method === undefined || target === undefined) throw new GiveUp();
+  return { ...EMPTY_HEAD, method, target };
+}
+
+function parseStatusLine(text: string): MessageHead {
+  const status = /^HTTP\/1\.\d ([1-9]\d\d)(?: |$)/.exec(text)?.[1];
+  if (status === undefined) throw new GiveUp();
+  return { ...EMPTY_HEAD, status: Number(status) };
+}
+
+const EMPTY_HEAD: MessageHead = { method: '', target: '', status: 0, host: undefined, contentLength: undefined, coding: 'none', upgrade: false };
+
+function parseContentLength(value: string): number {
+  const single = /^[ \t]*(\d{1,15})[ \t]*$/.exec(value);
+  if (single) return Number(single[1]);
+  // A list of identical values is tolerated (RFC 9110 §8.6); anything else is not a length.
+  const [first = '', ...rest] = value.split(',').map((part) => part.trim());
+  if (!/^\d{1,15}$/.test(first) || rest.some((part) => part !== first)) throw new GiveUp();
+  return Number(first);
+}
+
+/** RFC 9110 §5.6.2 tchar by character code: header names are checked as they are scanned. */
+const TOKEN = new Uint8Array(128);
+for (let code = 0x21; code < 0x7f; code++) TOKEN[code] = '"(),/:;<=>?@[\\]{}'.includes(String.fromCharCode(code)) ? 0 : 1;
+
+/** Notes the header fields that decide framing; any other line need only be well formed. */
+function readHeaderLine(head: MessageHead, text: string, start: number, end: number): void {
+  const first = text.charCodeAt(start);
+  if (first === 0x20 || first === 0x09) return; // obsolete line folding: a continuation of a header we skip
+  let colon = start;
+  while (colon < end && TOKEN[text.charCodeAt(colon)] === 1) colon++;
+  if (colon === start || text.charCodeAt(colon) !== 0x3a || colon >= end) throw new GiveUp();
+  if (nameIs(text, start, colon, 'content-length')) {
+    const length = parseContentLength(text.slice(colon + 1, end));
+    if (head.contentLength !== undefined && head.contentLength !== length) throw new GiveUp();
+    head.contentLength = length;
+  } else if (nameIs(text, start, colon, 'transfer-encoding')) {
+    head.coding = /(?:^|,)[ \t]*chunked[ \t]*$/i.test(text.slice(colon + 1, end)) ? 'chunked' : 'other';
+  } else if (nameIs(text, start, colon, 'connection')) {
+    if (/(?:^|,)[ \t]*upgrade[ \t]*(?:,|$)/i.test(text.slice(colon + 1, end))) head.upgrade = true;
+  } else if (nameIs(text, start, colon, 'host')) {
+    head.host = text.slice(colon + 1, end).trim();
+  }
+}
+
+/** Whether the name in `text[start..colon)` is `lowercase`, ignoring ASCII case, without making a string. */
+function nameIs(text: string, start: number, colon: number, lowercase: string): boolean {
+  if (colon - start !== lowercase.length) return false;
+  // Setting 0x20 lowercases letters and leaves '-' alone; the name is a token already.
+  for (let index = 0; index < lowercase.length; index++) {
+    if ((text.charCodeAt(start + index) | 0x20) !== lowercase.charCodeAt(index)) return false;
+  }
+  return true;
+}
+
+/** A request waiting for (the end of) its response. */
+interface PendingRequest {
+  method: string;
+  path: string;
+  authority: string | undefined;
+  startMs: number;
+  /** CONNECT or an upgrade: the client's next bytes may not be HTTP/1, depending on the answer. */
+  holdsClient: boolean;
+}
+
+/**
+ * Watches copies of both directions of an HTTP/1.x connection and reports one exchange per
+ * request/response pair. It never touches the bytes themselves and never throws on what it
+ * is fed: on anything it cannot follow it sets `failed` and ignores the rest.
+ */
+export class Http1Observer {
+  readonly #onExchange: (exchange: HttpExchange) => void;
+  readonly #now: () => number;
+  readonly #pending: PendingRequest[] = [];
+  readonly #requests: MessageReader;
+  readonly #responses: MessageReader;
+  #state: 'reading' | 'opaque' | 'failed' | 'closed' = 'reading';
+  /** The final status of the response being read, from its head to its end. */
+  #status: number | undefined;
+
+  constructor(options: HttpObserverOptions) {
+    this.#onExchange = options.onExchange;
+    this.#now = options.now ?? (() => performance.now());
+    this.#requests = new MessageReader({ startLine: parseRequestLine, head: (head, startMs) => this.#requestHead(head, startMs), end: () => this.#requestEnd() });
+    this.#responses = new MessageReader({ startLine: parseStatusLine, head: (head, _startMs, now) => this.#responseHead(head, now), end: (now) => this.#responseEnd(now) });
+  }
+
+  /** True once the observer gave up on this connection. */
+  get failed(): boolean {
+    return this.#state === 'failed';
+  }
+
+  /** Bytes the client sent. */
+  client(chunk: Buffer): void {
+    this.#read(this.#requests, chunk);
+  }
+
+  /** Bytes the server sent. */
+  server(chunk: Buffer): void {
+    this.#read(this.#responses, chunk);
+  }
+
+  /** The connection closed: a body delimited by close ends, and unanswered requests are reported. */
+  close(): void {
+    if (this.#state !== 'reading') return;
+    this.#state = 'closed';
+    const now = this.#now();
+    // The first request may have its response head (and so a status), its body cut short or delimited by this close.
+    for (const [index, request] of this.#pending.splice(0).entries()) this.#report(request, index === 0 ? this.#status : undefined, now);
+  }
+
+  #read(reader: MessageReader, chunk: Buffer): void {
+    if (this.#state !== 'reading') return;
+    try {
+      reader.feed(chunk, this.#now());
+    } catch (error) {
+      if (!(error instanceof GiveUp)) throw error;
+      this.#state = 'failed';
+      this.#pending.length = 0;
+      this.#requests.stop();
+      this.#responses.stop();
+    }
+  }
+
+  #requestHead(head: MessageHead, startMs: number): Framing {
+    let path = head.target;
+    let authority = head.host;
+    if (head.method === 'CONNECT') {
+      authority = head.target;
+    } else {
+      // Absolute form (to a forward proxy): split the authority off the path.
+      const absolute = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)(.*)$/i.exec(head.target);
+      if (absolute) {
+        authority = absolute[1];
+        path = absolute[2] || '/';
+      }
+    }
+    this.#pending.push({ method: head.method, path, authority, startMs, holdsClient: head.method === 'CONNECT' || head.upgrade });
+    // RFC 9112 §6.3: a request whose last coding is not chunked cannot be delimited.
+    if (head.coding === 'other') throw new GiveUp();
+    if (head.coding === 'chunked') return 'chunked';
+    return head.method === 'CONNECT' ? 0 : (head.contentLength ?? 0);
+  }
+
+  #requestEnd(): void {
+    const last = this.#pending[this.#pending.length - 1];
+    // What follows a CONNECT or an upgrade is a tunnel if the server agrees: wait for its answer.
+    if (last?.holdsClient) this.#requests.hold();
+  }
+
+  #responseHead(head: MessageHead, now: number): Framing {
+    const request = this.#pending[0];
+    if (!request) throw new GiveUp(); // a response nobody asked for: out of step
+    const status = head.status;
+    if (status === 101 || (request.method === 'CONNECT' && status >= 200 && status < 300)) {
+      this.#pending.shift();
+      this.#report(request, status, now);
+      this.#state = 'opaque';
+      this.#requests.stop();
+      this.#responses.stop();
+      return 'until-close';
+    }
+    if (status < 200) return 'interim';
+    this.#status = status;
+    if (request.method === 'HEAD' || status === 204 || status === 304) return 0;
+    if (head.coding !== 'none') return head.coding === 'chunked' ? 'chunked' : 'until-close';
+    return head.contentLength ?? 'until-close';
+  }
+
+  #responseEnd(now: number): void {
+    const request = this.#pending.shift();
+    if (!request) throw new GiveUp();
+    this.#report(request, this.#status, now);
+    this.#status = undefined;
+    // Refused CONNECT or declined upgrade: the client is still speaking HTTP/1.
+    if (request.holdsClient) this.#requests.release();
+  }
+
+  #report(request: PendingRequest, status: number | undefined, now: number): void {
+    const durationSeconds = Math.max(0, now - request.startMs) / 1000;
+    const exchange: HttpExchange = { protocol: 'http1', method: request.method, path: request.path, durationSeconds };
+    if (request.authority !== undefined) exchange.authority = request.authority;
+    if (status !== undefined) exchange.status = status;
+    this.#onExchange(exchange);
+  }
+}
