@@ -8,16 +8,17 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { Server } from 'node:http';
 import { createLogger } from '@weft/api';
-import { Agent, startAdminServer, type CertificateSigner, type MeshSnapshot, type Workload } from '@weft/agent';
+import { Agent, createWorkloadKey, startAdminServer, type CertificateSigner, type MeshSnapshot, type Workload } from '@weft/agent';
 import { NetnsLab, captureObjectPath } from '@weft/agent/testing';
-import { CertificateAuthority, CsrAuthorizer, generateTrustAnchor, WorkloadIssuer } from '@weft/control';
+import { CertificateAuthority, CsrAuthorizer, generateTrustAnchor, SpiffeId, WorkloadIssuer, type TrustAnchor } from '@weft/control';
 
 const execFileAsync = promisify(execFile);
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -128,9 +129,10 @@ describe('the data path between two nodes (privileged)', () => {
   let pods: Record<'a' | 'b' | 'c' | 'd', Workload>;
   let agents: { node1: Agent; node2: Agent };
   /** What before() got to, for after() to undo even when before() failed half-way. */
-  const made: { lab?: NetnsLab; agents: Agent[] } = { agents: [] };
+  const made: { lab?: NetnsLab; agents: Agent[]; servers: Server[] } = { agents: [], servers: [] };
   let cgroups: { node1: string; node2: string };
   let issued = 0;
+  let anchor: TrustAnchor;
   const adminPorts: Record<'node1' | 'node2', { netns: string; address: string }> = { node1: { netns: '', address: '198.18.0.11' }, node2: { netns: '', address: '198.18.0.12' } };
 
   /**
@@ -151,7 +153,7 @@ describe('the data path between two nodes (privileged)', () => {
     adminPorts.node2.netns = topology.n2;
     pods = workloads(topology);
     cgroups = { node1: lab.cgroup('node1'), node2: lab.cgroup('node2') };
-    const anchor = await generateTrustAnchor({ trustDomain });
+    anchor = await generateTrustAnchor({ trustDomain });
     const authority = new CertificateAuthority({
       trustDomain,
       issuer: new WorkloadIssuer({ anchor }),
@@ -179,7 +181,7 @@ describe('the data path between two nodes (privileged)', () => {
     const all = Object.values(pods);
     await Promise.all([agents.node1.apply(snapshotFor('node1', all)), agents.node2.apply(snapshotFor('node2', all))]);
     for (const node of ['node1', 'node2'] as const) {
-      await startAdminServer({ agent: agents[node], address: adminPorts[node].address, port: 15020, netnsPath: adminPorts[node].netns, log });
+      made.servers.push((await startAdminServer({ agent: agents[node], address: adminPorts[node].address, port: 15020, netnsPath: adminPorts[node].netns, log })).server);
     }
     for (const pod of [topology.pods.b, topology.pods.d, topology.pods.c]) {
       const server = lab.spawn(pod, process.execPath, [join(fixtures, 'app-server.js')]);
@@ -189,6 +191,7 @@ describe('the data path between two nodes (privileged)', () => {
 
   after(async () => {
     // Whatever before() got to: the agents it started, then the lab.
+    for (const server of made.servers) server.close();
     await Promise.allSettled(made.agents.map((agent) => agent.stop()));
     await made.lab?.cleanup();
   });
@@ -287,5 +290,50 @@ describe('the data path between two nodes (privileged)', () => {
     assert.equal(sample(await metricsOf('node1'), 'weft_authorization_denials_total', { direction: 'outbound', reason: 'denied-by-policy' }), 1);
     const allowed = await client(lab, topology.pods.a, cgroups.node1, ['http1', '198.19.2.2', '8080', '1', '/']);
     assert.deepEqual(allowed.statuses, [200], 'other sources are still allowed');
+  });
+
+  it('refuses bad HBONE input cleanly — garbage, a cut handshake, a foreign or expired certificate, a tunnel to a pod elsewhere — counts it, and serves everyone else', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-probe-'));
+    const write = async (name: string, signWith: TrustAnchor, id: string, now?: Date): Promise<string> => {
+      const key = createWorkloadKey();
+      const issuer = new WorkloadIssuer({ anchor: signWith, ttlSeconds: 60, ...(now ? { now: () => now } : {}) });
+      const svid = await issuer.issue(SpiffeId.parse(id), key.publicKeyDer);
+      const folder = join(dir, name);
+      execFileSync('mkdir', ['-m', '0700', folder]);
+      writeFileSync(join(folder, 'chain.pem'), svid.chainPem);
+      writeFileSync(join(folder, 'key.pem'), key.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+      writeFileSync(join(folder, 'ca.pem'), anchor.root.certificate.toString('pem'));
+      return folder;
+    };
+    const probe = async (args: string[]): Promise<Record<string, unknown>> => {
+      const child = lab.spawn(topology.pods.c, process.execPath, [join(fixtures, 'hbone-probe.js'), ...args]);
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      await once(child, 'exit');
+      assert.ok(stdout, `hbone-probe ${args.join(' ')} said nothing: ${stderr}`);
+      return JSON.parse(stdout.split('\n')[0] ?? '{}') as Record<string, unknown>;
+    };
+    try {
+      const foreign = await write('foreign', await generateTrustAnchor({ trustDomain: 'other.example' }), 'spiffe://other.example/ns/shop/sa/client');
+      const expired = await write('expired', anchor, 'spiffe://cluster.local/ns/shop/sa/client', new Date(Date.now() - 3_600_000));
+      const valid = await write('valid', anchor, 'spiffe://cluster.local/ns/shop/sa/client');
+      const failedBefore = sample(await metricsOf('node2'), 'weft_tcp_connections_failed_total', { direction: 'inbound', reason: 'tls-handshake' });
+      for (const args of [['garbage'], ['truncated'], ['connect', foreign, '198.19.2.2:8080'], ['connect', expired, '198.19.2.2:8080']]) {
+        const [mode = '', ...rest] = args;
+        const result = await probe([mode, '198.19.2.2', '15008', ...rest]);
+        assert.notEqual(result.outcome, 'response', `${mode}: no tunnel (${JSON.stringify(result)})`);
+      }
+      const failedAfter = sample(await metricsOf('node2'), 'weft_tcp_connections_failed_total', { direction: 'inbound', reason: 'tls-handshake' });
+      assert.equal(failedAfter - failedBefore, 4, 'each bad handshake is counted');
+      const elsewhere = await probe(['connect', '198.19.2.2', '15008', valid, '198.19.1.2:8080']);
+      assert.deepEqual(elsewhere, { outcome: 'response', status: 400, refusal: 'not-this-workload' });
+      assert.equal(sample(await metricsOf('node2'), 'weft_tcp_connections_failed_total', { direction: 'inbound', reason: 'not-this-workload' }), 1);
+      const fine = await client(lab, topology.pods.a, cgroups.node1, ['http1', '198.19.2.2', '8080', '3', '/']);
+      assert.deepEqual(fine.statuses, [200, 200, 200], 'the agent keeps serving everyone else');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
