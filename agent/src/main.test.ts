@@ -1,0 +1,44 @@
+// The weft-agent binary's front door: --help, and settings or a static config that cannot
+// be used refused before anything is touched, with the reason named.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { settings } from './config.js';
+
+const main = fileURLToPath(new URL('./main.js', import.meta.url));
+const run = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 });
+
+describe('weft-agent', () => {
+  it('prints every setting with --help and exits 0', () => {
+    const result = run(['--help']);
+    assert.equal(result.status, 0);
+    for (const name of Object.keys(settings)) assert.match(result.stdout, new RegExp(name));
+  });
+
+  it('names every missing or bad setting in one error and exits 1', () => {
+    const result = run([], { WEFT_ADMIN_ADDRESS: 'nowhere', WEFT_LOG_LEVEL: 'loud' });
+    assert.equal(result.status, 1);
+    for (const text of ['WEFT_AGENT_BAD_CONFIG', 'WEFT_NODE_NAME is required', 'WEFT_STATIC_CONFIG is required', 'WEFT_ADMIN_ADDRESS=nowhere', 'WEFT_LOG_LEVEL=loud', '--help']) {
+      assert.ok(result.stderr.includes(text), `${text} in: ${result.stderr}`);
+    }
+  });
+
+  it('refuses a static config it cannot use, naming the field, before touching the kernel', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-agent-main-'));
+    try {
+      const file = join(dir, 'mesh.json');
+      writeFileSync(file, JSON.stringify({ workloads: [{ name: 'a', namespace: 'shop', node: 'n1', ips: ['10.0.0.999'] }] }));
+      const result = run([], { WEFT_NODE_NAME: 'n1', WEFT_STATIC_CONFIG: file });
+      assert.equal(result.status, 1);
+      assert.match(result.stderr, /WEFT_STATE_BAD_CONFIG/);
+      assert.match(result.stderr, /workloads\[0\]\.ips\[0\]/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
