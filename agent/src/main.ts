@@ -18,17 +18,18 @@ async function main(): Promise<void> {
   const config = readConfig();
   const log = createLogger({ component: 'weft-agent', level: config.logLevel }).with({ node: config.node });
   const snapshot = loadStaticConfig(config.staticConfig);
+  const trustBundlePem = readFileSync(config.ca.trustBundle, 'utf8');
   const signer = new GrpcCertificateSigner({
     address: config.ca.address,
     serverName: config.ca.serverName,
-    trustBundlePem: readFileSync(config.ca.trustBundle, 'utf8'),
+    trustBundlePem,
     token: async () => (await readFile(config.ca.tokenPath, 'utf8')).trim(),
   });
   const agent = Agent.start({
     node: config.node,
     capture: { objectPath: config.objectPath, cgroupPath: config.cgroupPath, pinRoot: config.pinRoot },
     signer,
-    trustBundlePem: readFileSync(config.ca.trustBundle, 'utf8'),
+    trustBundlePem,
     log,
   });
   const admin = await startAdminServer({ agent, address: config.admin.host, port: config.admin.port, log });

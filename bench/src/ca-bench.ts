@@ -7,7 +7,8 @@
 // thread; crypto.sign and crypto.verify are synchronous, so nothing runs on the thread pool.
 // A warm-up lets V8 optimise the path first, and the figure is the median of three runs,
 // since a shared machine may slow any one of them.
-import { CertificateAuthority, CsrAuthorizer, generateTrustAnchor, WorkloadIssuer } from '@weft/control';
+import { generateTrustAnchor } from '@weft/control';
+import { trustingAuthority } from '@weft/control/testing';
 import { webcrypto } from 'node:crypto';
 import { fmt, percentile } from './stats.js';
 
@@ -39,15 +40,7 @@ async function makeCsrs(count: number): Promise<string[]> {
 
 async function main(): Promise<void> {
   const anchor = await generateTrustAnchor({ trustDomain: 'cluster.local' });
-  const ca = new CertificateAuthority({
-    trustDomain: 'cluster.local',
-    issuer: new WorkloadIssuer({ anchor }),
-    authorizer: new CsrAuthorizer({
-      reviewer: { review: () => Promise.resolve({ authenticated: true, username: 'system:serviceaccount:weft-system:weft-agent', nodeName: 'node1' }) },
-      pods: { hasPod: () => true },
-      agent: { namespace: 'weft-system', name: 'weft-agent' },
-    }),
-  });
+  const ca = trustingAuthority({ anchor });
   const total = warmUp + runs * perRun;
   process.stdout.write(`\nWeft CA benchmark: preparing ${total} CSRs…\n`);
   const csrs = await makeCsrs(total);

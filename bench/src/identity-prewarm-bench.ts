@@ -4,10 +4,10 @@
 // sequential certify() calls on the CA in-process, measured in the same run. Client and CA
 // share this one process and core, as the CA bench does; the token reviewer and the pod
 // directory are in memory and allow everything, so the figures are Weft's own cost.
-import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { buildWorkloadCsr, createWorkloadKey, GrpcCertificateSigner, WorkloadIdentities, type CertificateSigner, type SignedChain } from '@weft/agent';
-import { ca, WeftError } from '@weft/api';
-import { CertificateAuthority, certificateAuthorityService, CsrAuthorizer, generateTrustAnchor, issueServingIdentity, WorkloadIssuer } from '@weft/control';
+import { WeftError } from '@weft/api';
+import { generateTrustAnchor, issueServingIdentity, startGrpcServer } from '@weft/control';
+import { trustingAuthority } from '@weft/control/testing';
 import { fmt, percentile } from './stats.js';
 
 const count = 1000;
@@ -35,26 +35,10 @@ class TimedSigner implements CertificateSigner {
   }
 }
 
-async function serveCa(authority: CertificateAuthority, serving: { certificateChainPem: string; privateKeyPem: string }): Promise<{ server: Server; port: number }> {
-  const server = new Server();
-  server.addService(ca.CertificateAuthorityService, certificateAuthorityService(authority));
-  const credentials = ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(serving.certificateChainPem), private_key: Buffer.from(serving.privateKeyPem) }], false);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
-  return { server, port };
-}
-
 async function main(): Promise<void> {
   const anchor = await generateTrustAnchor({ trustDomain: 'cluster.local' });
-  const authority = new CertificateAuthority({
-    trustDomain: 'cluster.local',
-    issuer: new WorkloadIssuer({ anchor }),
-    authorizer: new CsrAuthorizer({
-      reviewer: { review: () => Promise.resolve({ authenticated: true, username: 'system:serviceaccount:weft-system:weft-agent', nodeName: 'node1' }) },
-      pods: { hasPod: () => true },
-      agent: { namespace: 'weft-system', name: 'weft-agent' },
-    }),
-  });
-  const { server, port } = await serveCa(authority, await issueServingIdentity(anchor, { dns: [serviceName] }));
+  const authority = trustingAuthority({ anchor });
+  const { server, port } = await startGrpcServer({ host: '127.0.0.1', port: 0, serving: await issueServingIdentity(anchor, { dns: [serviceName] }), authority });
   const grpcSigner = new GrpcCertificateSigner({ address: `127.0.0.1:${port}`, trustBundlePem: anchor.root.certificate.toString('pem'), serverName: serviceName, token: () => token });
   const signer = new TimedSigner(grpcSigner);
   const identities = new WorkloadIdentities({ signer });

@@ -2,3 +2,4 @@ export * from './ca/index.js';
 export * from './kube/index.js';
 export { readConfig, helpText, settings, type ControlConfig } from './config.js';
 export { ControlMetrics } from './control-metrics.js';
+export { startGrpcServer, stopGrpcServer } from './grpc-server.js';

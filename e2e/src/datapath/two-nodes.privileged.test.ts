@@ -18,7 +18,8 @@ import type { Server } from 'node:http';
 import { createLogger } from '@weft/api';
 import { Agent, createWorkloadKey, startAdminServer, type CertificateSigner, type MeshSnapshot, type Workload } from '@weft/agent';
 import { NetnsLab, captureObjectPath } from '@weft/agent/testing';
-import { CertificateAuthority, CsrAuthorizer, generateTrustAnchor, SpiffeId, WorkloadIssuer, type TrustAnchor } from '@weft/control';
+import { generateTrustAnchor, SpiffeId, WorkloadIssuer, type TrustAnchor } from '@weft/control';
+import { trustingAuthority } from '@weft/control/testing';
 
 const execFileAsync = promisify(execFile);
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -154,16 +155,7 @@ describe('the data path between two nodes (privileged)', () => {
     pods = workloads(topology);
     cgroups = { node1: lab.cgroup('node1'), node2: lab.cgroup('node2') };
     anchor = await generateTrustAnchor({ trustDomain });
-    const authority = new CertificateAuthority({
-      trustDomain,
-      issuer: new WorkloadIssuer({ anchor }),
-      // The token review is the testbed suites' subject; here every agent is the agent.
-      authorizer: new CsrAuthorizer({
-        reviewer: { review: () => Promise.resolve({ authenticated: true, username: 'system:serviceaccount:weft-system:weft-agent', nodeName: 'node' }) },
-        pods: { hasPod: () => true },
-        agent: { namespace: 'weft-system', name: 'weft-agent' },
-      }),
-    });
+    const authority = trustingAuthority({ anchor });
     const signer: CertificateSigner = {
       certify: async (csrPem) => {
         issued++;
