@@ -1,4 +1,4 @@
-import type { NameRule } from './name-rules.js';
+import type { NameRule } from '@weft/api';
 
 export type JsonObject = Readonly<Record<string, unknown>>;
 

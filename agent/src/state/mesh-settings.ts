@@ -1,5 +1,5 @@
 import type { MeshSettings, PeerAuthenticationMode } from './mesh-types.js';
-import { trustDomain } from './name-rules.js';
+import { trustDomain } from '@weft/api';
 
 export const peerAuthenticationModes: readonly PeerAuthenticationMode[] = ['STRICT', 'PERMISSIVE'];
 export const outboundPolicies: readonly MeshSettings['outboundPolicy'][] = ['ALLOW_ANY', 'REGISTRY_ONLY'];

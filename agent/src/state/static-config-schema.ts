@@ -3,7 +3,7 @@ import { canonicalIp } from './canonical-ip.js';
 import { ConfigReader, fieldPath, show, type JsonObject } from './config-reader.js';
 import { defaultMeshSettings, outboundPolicies, peerAuthenticationModes } from './mesh-settings.js';
 import type { AppProtocolHint, AuthorizationPolicy, MeshSettings, PolicyRule, Service, ServicePort, Workload } from './mesh-types.js';
-import { dnsLabel, dnsSubdomain, labelKey, labelValue, portName, serviceName, spiffeIdPattern, trustDomain } from './name-rules.js';
+import { dnsLabel, dnsSubdomain, labelKey, labelValue, portName, serviceName, spiffeIdPattern, trustDomain } from '@weft/api';
 
 /** An entry with where it came from, so later checks can point at it. */
 export interface Located<T> {
