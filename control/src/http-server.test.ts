@@ -33,11 +33,11 @@ describe('the control plane HTTP port', () => {
   it('serves the CA counters in the Prometheus text format', async () => {
     const audit = metrics.caAudit(log);
     audit.issued({ identity: 'spiffe://cluster.local/ns/a/sa/b', nodeName: 'node1', notAfter: new Date() });
-    audit.refused({ code: 'WEFT_CA_NOT_AGENT', reason: 'not the agent' });
+    audit.refused({ code: 'WEFT_AUTH_NOT_AGENT', reason: 'not the agent' });
     const { status, body } = await get(port, '/metrics');
     assert.equal(status, 200);
     assert.match(body, /^weft_ca_certificates_issued_total 1$/m);
-    assert.match(body, /^weft_ca_refusals_total\{reason="WEFT_CA_NOT_AGENT"\} 1$/m);
+    assert.match(body, /^weft_ca_refusals_total\{reason="WEFT_AUTH_NOT_AGENT"\} 1$/m);
     assert.match(body, /^# TYPE weft_control_process_cpu_seconds_total counter$/m);
   });
 

@@ -1,12 +1,15 @@
-// weft-control: read settings, build the CA from the stored trust anchor, watch pods,
-// serve gRPC (15012) and HTTP (8084); drain on SIGTERM/SIGINT.
+// weft-control: read settings, load the trust anchor, watch the cluster into the mesh
+// model, serve the CA and the config stream on gRPC (15012) and health and metrics on
+// HTTP (8084); drain on SIGTERM/SIGINT.
 import { createLogger, WeftError } from '@weft/api';
+import { AgentAuthenticator } from './auth/index.js';
 import { AnchorDirectory, CertificateAuthority, CsrAuthorizer, issueServingIdentity, loadTrustAnchor, WorkloadIssuer } from './ca/index.js';
 import { helpText, readConfig } from './config.js';
 import { ControlMetrics } from './control-metrics.js';
 import { startGrpcServer, stopGrpcServer } from './grpc-server.js';
 import { startHttpServer } from './http-server.js';
-import { AnchorSecret, KubePodDirectory, KubeTokenReviewer, loadKubeConfig } from './kube/index.js';
+import { AnchorSecret, KubePodDirectory, KubeTokenReviewer, loadKubeConfig, MeshWatches, PolicyStatusWriter, publishTrustBundle } from './kube/index.js';
+import { ConfigDistributor, meshConfigService, MeshModel } from './mesh/index.js';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(helpText());
@@ -19,28 +22,42 @@ async function main(): Promise<void> {
   const kubeconfig = loadKubeConfig(config.kubeconfig);
   const metrics = new ControlMetrics();
 
-  const pods = new KubePodDirectory({ kubeconfig, log });
-  pods.start();
+  const model = new MeshModel({
+    settings: { trustDomain: config.trustDomain, defaultMode: config.defaultMode, outboundPolicy: config.outboundPolicy },
+    meshNamespace: config.namespace,
+  });
+  const pods = new KubePodDirectory({ kubeconfig });
+  const policyStatus = new PolicyStatusWriter({ kubeconfig, log });
+  const watches = new MeshWatches({ kubeconfig, model, pods, onPolicy: (object, translated) => policyStatus.observed(object, translated), log });
+  watches.start();
   let serving = false;
-  const http = await startHttpServer({ ...config.http, registry: metrics.registry, isReady: () => serving && pods.isReady, log });
+  const http = await startHttpServer({ ...config.http, registry: metrics.registry, isReady: () => serving && watches.isReady, log });
   log.info('http listening', { port: http.port });
 
   const store = config.caDir ? new AnchorDirectory(config.caDir) : new AnchorSecret({ kubeconfig, namespace: config.namespace, name: config.caSecret });
   const { anchor } = await loadTrustAnchor({ store, trustDomain: config.trustDomain, log });
   metrics.anchorExpiry(anchor.root.certificate.notAfter, anchor.intermediate.certificate.notAfter);
+  if (config.trustBundleConfigMap) {
+    const name = config.trustBundleConfigMap;
+    const result = await publishTrustBundle({ kubeconfig, namespace: config.namespace, name, rootPem: anchor.root.certificate.toString('pem') });
+    log.info('trust bundle published', { configMap: `${config.namespace}/${name}`, result });
+  }
+  const agents = new AgentAuthenticator({
+    reviewer: new KubeTokenReviewer({ kubeconfig, audiences: config.tokenAudiences }),
+    agent: { namespace: config.namespace, name: config.agentServiceAccount },
+  });
   const authority = new CertificateAuthority({
     trustDomain: config.trustDomain,
     issuer: new WorkloadIssuer({ anchor, ttlSeconds: config.certTtlSeconds }),
-    authorizer: new CsrAuthorizer({
-      reviewer: new KubeTokenReviewer({ kubeconfig, audiences: config.tokenAudiences }),
-      pods,
-      agent: { namespace: config.namespace, name: config.agentServiceAccount },
-    }),
+    authorizer: new CsrAuthorizer({ agents, pods }),
     audit: metrics.caAudit(log),
   });
+  const distributor = new ConfigDistributor({ model, log, events: metrics.distributorEvents() });
+  const meshConfig = meshConfigService({ agents, distributor, log });
   const servingIdentity = await issueServingIdentity(anchor, { dns: config.servingNames });
-  await pods.ready;
-  const grpc = await startGrpcServer({ ...config.grpc, serving: servingIdentity, authority });
+  await watches.ready;
+  distributor.start();
+  const grpc = await startGrpcServer({ ...config.grpc, serving: servingIdentity, authority, meshConfig });
   serving = true;
   log.info('grpc listening', { port: grpc.port, servingNames: config.servingNames });
 
@@ -49,7 +66,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
-    void Promise.allSettled([stopGrpcServer(grpc.server, 5000), new Promise((resolve) => http.server.close(resolve)), pods.stop()]).then(() => {
+    meshConfig.closeAll();
+    void Promise.allSettled([stopGrpcServer(grpc.server, 5000), new Promise((resolve) => http.server.close(resolve)), watches.stop()]).then(() => {
       log.info('stopped');
       process.exit(0);
     });

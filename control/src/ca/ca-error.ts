@@ -1,16 +1,8 @@
-import { WeftError } from '@weft/api';
+import { Refusal, type RefusalKind } from '../auth/refusal.js';
 
-/**
- * Why the CA refused, in the terms of its callers: the gRPC edge maps each kind to a
- * status code (unauthenticated → UNAUTHENTICATED, …); nothing inside knows gRPC.
- */
-export type RefusalKind = 'unauthenticated' | 'permission-denied' | 'invalid-argument' | 'unavailable';
-
-export class CaRefusal extends WeftError {
-  readonly kind: RefusalKind;
-
+/** A refusal of the CA itself (the request, not the caller); the caller's checks are WEFT_AUTH_*. */
+export class CaRefusal extends Refusal {
   constructor(kind: RefusalKind, code: `WEFT_CA_${string}`, message: string, options: { cause?: unknown; hint?: string } = {}) {
-    super(code, message, options);
-    this.kind = kind;
+    super(kind, code, message, options);
   }
 }

@@ -6,6 +6,7 @@ import { credentials, Metadata, Server, ServerCredentials, status, type ServiceE
 import { ca as wire } from '@weft/api';
 import { CertificateAuthority } from './certificate-authority.js';
 import { certificateAuthorityService } from './ca-grpc-service.js';
+import { AgentAuthenticator } from '../auth/index.js';
 import { CsrAuthorizer } from './csr-authorizer.js';
 import { issueServingIdentity } from './serving-certificate.js';
 import { ecdsaP256, generateTrustAnchor, type TrustAnchor } from './trust-anchor.js';
@@ -36,14 +37,13 @@ describe('CertificateAuthority gRPC service (TLS)', () => {
       trustDomain: 'cluster.local',
       issuer: new WorkloadIssuer({ anchor }),
       authorizer: new CsrAuthorizer({
-        reviewer: {
+        agents: new AgentAuthenticator({ reviewer: {
           review: (token) =>
             reviewerDown
               ? Promise.reject(new Error('connect ECONNREFUSED'))
               : Promise.resolve(token === 'agent' ? { authenticated: true, username: 'system:serviceaccount:weft-system:weft-agent', nodeName: 'node1' } : { authenticated: false }),
-        },
+        }, agent: { namespace: 'weft-system', name: 'weft-agent' } }),
         pods: { hasPod: ({ serviceAccount }) => serviceAccount === 'checkout' },
-        agent: { namespace: 'weft-system', name: 'weft-agent' },
       }),
     });
     const serving = await issueServingIdentity(anchor, { dns: [serviceName] });
@@ -87,11 +87,11 @@ describe('CertificateAuthority gRPC service (TLS)', () => {
   });
 
   it('maps every refusal to its gRPC status with the reason', async () => {
-    await assert.rejects(certify({ csrPem: await csrFor('checkout'), token: 'forged' }), withCode(status.UNAUTHENTICATED, 'WEFT_CA_TOKEN_INVALID'));
+    await assert.rejects(certify({ csrPem: await csrFor('checkout'), token: 'forged' }), withCode(status.UNAUTHENTICATED, 'WEFT_AUTH_TOKEN_INVALID'));
     await assert.rejects(certify({ csrPem: await csrFor('payments'), token: 'agent' }), withCode(status.PERMISSION_DENIED, 'WEFT_CA_NO_POD_ON_NODE'));
     await assert.rejects(certify({ csrPem: 'not a csr', token: 'agent' }), withCode(status.INVALID_ARGUMENT, 'WEFT_CA_MALFORMED_CSR'));
     reviewerDown = true;
-    await assert.rejects(certify({ csrPem: await csrFor('checkout'), token: 'agent' }), withCode(status.UNAVAILABLE, 'WEFT_CA_TOKEN_REVIEW_FAILED'));
+    await assert.rejects(certify({ csrPem: await csrFor('checkout'), token: 'agent' }), withCode(status.UNAVAILABLE, 'WEFT_AUTH_TOKEN_REVIEW_FAILED'));
     reviewerDown = false;
   });
 

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { CaRefusal } from './ca-error.js';
 import { CertificateAuthority } from './certificate-authority.js';
-import { CsrAuthorizer, type TokenReviewResult } from './csr-authorizer.js';
+import { AgentAuthenticator, Refusal, type TokenReviewResult } from '../auth/index.js';
+import { CsrAuthorizer } from './csr-authorizer.js';
 import { SpiffeId } from './spiffe-id.js';
 import { ecdsaP256, generateTrustAnchor, type TrustAnchor } from './trust-anchor.js';
 import { WorkloadIssuer } from './workload-issuer.js';
@@ -26,7 +26,7 @@ const tokens: Record<string, TokenReviewResult> = {
 const podsOnNodes = new Set(['node1/shop/checkout', 'node1/shop/cart', 'node2/shop/payments']);
 
 function refusal(kind: string, code: string) {
-  return (error: unknown): boolean => error instanceof CaRefusal && error.kind === kind && error.code === code;
+  return (error: unknown): boolean => error instanceof Refusal && error.kind === kind && error.code === code;
 }
 
 async function workloadCsr(options: { sans?: x509.JsonGeneralName[]; ca?: boolean; signWith?: CryptoKeyPair } = {}) {
@@ -50,9 +50,8 @@ describe('CertificateAuthority', () => {
   before(async () => {
     anchor = await generateTrustAnchor({ trustDomain });
     const authorizer = new CsrAuthorizer({
-      reviewer: { review: (token) => Promise.resolve(tokens[token] ?? { authenticated: false, error: 'token expired' }) },
+      agents: new AgentAuthenticator({ reviewer: { review: (token) => Promise.resolve(tokens[token] ?? { authenticated: false, error: 'token expired' }) }, agent: { namespace: 'weft-system', name: 'weft-agent' } }),
       pods: { hasPod: ({ nodeName, namespace, serviceAccount }) => podsOnNodes.has(`${nodeName}/${namespace}/${serviceAccount}`) },
-      agent: { namespace: 'weft-system', name: 'weft-agent' },
     });
     ca = new CertificateAuthority({ authorizer, issuer: new WorkloadIssuer({ anchor }), trustDomain });
     dir = mkdtempSync(join(tmpdir(), 'weft-ca-'));
@@ -108,9 +107,9 @@ describe('CertificateAuthority', () => {
   it('refuses, with the right kind and a clear reason, and signs nothing', async () => {
     const issued = ca.counters().issued;
     const good = await workloadCsr();
-    await assert.rejects(ca.certify({ csrPem: good.pem, token: 'expired-or-forged' }), refusal('unauthenticated', 'WEFT_CA_TOKEN_INVALID'));
-    await assert.rejects(ca.certify({ csrPem: good.pem, token: '' }), refusal('unauthenticated', 'WEFT_CA_NO_TOKEN'));
-    await assert.rejects(ca.certify({ csrPem: good.pem, token: 'token-of-someone-else' }), refusal('permission-denied', 'WEFT_CA_NOT_AGENT'));
+    await assert.rejects(ca.certify({ csrPem: good.pem, token: 'expired-or-forged' }), refusal('unauthenticated', 'WEFT_AUTH_TOKEN_INVALID'));
+    await assert.rejects(ca.certify({ csrPem: good.pem, token: '' }), refusal('unauthenticated', 'WEFT_AUTH_NO_TOKEN'));
+    await assert.rejects(ca.certify({ csrPem: good.pem, token: 'token-of-someone-else' }), refusal('permission-denied', 'WEFT_AUTH_NOT_AGENT'));
     const payments = await workloadCsr({ sans: [{ type: 'url', value: `spiffe://${trustDomain}/ns/shop/sa/payments` }] });
     await assert.rejects(ca.certify({ csrPem: payments.pem, token: agentToken }), refusal('permission-denied', 'WEFT_CA_NO_POD_ON_NODE'));
     await assert.rejects(ca.certify({ csrPem: '-----BEGIN CERTIFICATE REQUEST-----\nbm90IGEgY3Ny\n-----END CERTIFICATE REQUEST-----', token: agentToken }), refusal('invalid-argument', 'WEFT_CA_MALFORMED_CSR'));

@@ -1,4 +1,5 @@
 import { debuglog } from 'node:util';
+import { Refusal } from '../auth/refusal.js';
 import { CaRefusal } from './ca-error.js';
 import type { CsrAuthorizer } from './csr-authorizer.js';
 import { checkCsr } from './csr-check.js';
@@ -63,7 +64,7 @@ export class CertificateAuthority {
       this.#audit.issued({ identity, nodeName, notAfter: svid.notAfter });
       return svid;
     } catch (error) {
-      const code = error instanceof CaRefusal ? error.code : 'WEFT_CA_INTERNAL';
+      const code = error instanceof Refusal ? error.code : 'WEFT_CA_INTERNAL';
       this.#counters.refused[code] = (this.#counters.refused[code] ?? 0) + 1;
       this.#audit.refused({ code, reason: error instanceof Error ? error.message : String(error), ...(identity ? { identity } : {}) });
       throw error;

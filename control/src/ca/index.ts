@@ -1,6 +1,6 @@
-export { CaRefusal, type RefusalKind } from './ca-error.js';
+export { CaRefusal } from './ca-error.js';
 export { CertificateAuthority, type CaAudit, type CaCounters } from './certificate-authority.js';
-export { CsrAuthorizer, type PodDirectory, type TokenReviewer, type TokenReviewResult } from './csr-authorizer.js';
+export { CsrAuthorizer, type PodDirectory } from './csr-authorizer.js';
 export { checkCsr, type CheckedCsr } from './csr-check.js';
 export { SpiffeId } from './spiffe-id.js';
 export { generateIntermediate, generateTrustAnchor, type KeyedCertificate, type TrustAnchor } from './trust-anchor.js';

@@ -1,5 +1,6 @@
 import { makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '@weft/api';
+import { apiStatus } from './kube-config.js';
 
 export type WatchEvent = 'add' | 'update' | 'delete';
 
@@ -14,6 +15,11 @@ export interface KubeWatchOptions<T extends KubernetesObject> {
   log: Logger;
   /** First and largest wait before a restart (default 500 ms, 30 s). */
   backoffMs?: { initial: number; max: number };
+  /**
+   * A resource that may not exist (a CRD not installed): a 404 counts as an empty list, so
+   * `ready` resolves, and the watch keeps trying at the largest back-off until it appears.
+   */
+  absentIsEmpty?: boolean;
 }
 
 /**
@@ -38,9 +44,7 @@ export class KubeWatch<T extends KubernetesObject> {
     this.#delayMs = options.backoffMs?.initial ?? 500;
     this.ready = new Promise((resolve) => (this.#markReady = resolve));
     this.#informer = makeInformer<T>(options.kubeconfig, options.path, options.list);
-    this.#informer.on('add', (object) => options.onEvent('add', object));
-    this.#informer.on('update', (object) => options.onEvent('update', object));
-    this.#informer.on('delete', (object) => options.onEvent('delete', object));
+    for (const event of ['add', 'update', 'delete'] as const) this.#informer.on(event, (object) => this.#deliver(event, object));
     this.#informer.on('error', (error) => this.#failed(error));
   }
 
@@ -77,6 +81,16 @@ export class KubeWatch<T extends KubernetesObject> {
     }
   }
 
+  /** One object that its handler cannot take is logged and skipped; the watch goes on. */
+  #deliver(event: WatchEvent, object: T): void {
+    try {
+      this.#options.onEvent(event, object);
+    } catch (error) {
+      const { namespace, name } = object.metadata ?? {};
+      this.#options.log.error('a watched object could not be handled; skipped', { watch: this.#options.name, object: `${namespace ?? ''}/${name ?? ''}`, event, error });
+    }
+  }
+
   /** Read through a method: the informer's callbacks change these fields during start(). */
   #interrupted(): boolean {
     return this.#failedThisAttempt || this.#stopped;
@@ -85,8 +99,18 @@ export class KubeWatch<T extends KubernetesObject> {
   #failed(error: unknown): void {
     this.#failedThisAttempt = true;
     if (this.#stopped || this.#restart) return;
+    const max = this.#options.backoffMs?.max ?? 30_000;
+    if (this.#options.absentIsEmpty && apiStatus(error) === 404) {
+      if (!this.#isReady) {
+        this.#isReady = true;
+        this.#options.log.warn('resource not installed; treated as empty until it appears', { watch: this.#options.name, path: this.#options.path });
+        this.#markReady();
+      }
+      this.#restart = setTimeout(() => void this.#attempt(), max);
+      return;
+    }
     const delay = this.#delayMs;
-    this.#delayMs = Math.min(delay * 2, this.#options.backoffMs?.max ?? 30_000);
+    this.#delayMs = Math.min(delay * 2, max);
     this.#options.log.warn('watch failed; restarting', { watch: this.#options.name, inMs: delay, error });
     this.#restart = setTimeout(() => void this.#attempt(), delay);
   }

@@ -1,7 +1,6 @@
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import type { Logger } from '@weft/api';
 import type { PodDirectory } from '../ca/csr-authorizer.js';
-import { KubeWatch, type WatchEvent } from './kube-watch.js';
+import type { WatchEvent } from './kube-watch.js';
 
 /** What the CA needs of a pod, taken from the Kubernetes object where it arrives. */
 interface PlacedPod {
@@ -22,43 +21,19 @@ function fromK8s(pod: V1Pod): PlacedPod | undefined {
 const keyOf = (p: PlacedPod): string => `${p.nodeName}\u0000${p.namespace}\u0000${p.serviceAccount}`;
 
 /**
- * Which ServiceAccounts have pods on which node, from a watch of every pod. The watch can
- * lag a just-scheduled pod, so a miss is checked once against the API server before the CA
- * refuses: an agent asking for a new pod's identity is not turned away for a race.
+ * Which ServiceAccounts have pods on which node, fed by the control plane's watch of every
+ * pod (`apply`). The watch can lag a just-scheduled pod, so a miss is checked once against
+ * the API server before the CA refuses: an agent asking for a new pod's identity is not
+ * turned away for a race.
  */
 export class KubePodDirectory implements PodDirectory {
-  readonly #watch: KubeWatch<V1Pod>;
   readonly #core: CoreV1Api;
   /** uid → placement, and placement key → number of pods: one writer, the watch. */
   readonly #pods = new Map<string, string>();
   readonly #counts = new Map<string, number>();
 
-  constructor(options: { kubeconfig: KubeConfig; log: Logger }) {
+  constructor(options: { kubeconfig: KubeConfig }) {
     this.#core = options.kubeconfig.makeApiClient(CoreV1Api);
-    this.#watch = new KubeWatch<V1Pod>({
-      kubeconfig: options.kubeconfig,
-      name: 'pods',
-      path: '/api/v1/pods',
-      list: () => this.#core.listPodForAllNamespaces(),
-      onEvent: (event, pod) => this.#apply(event, pod),
-      log: options.log,
-    });
-  }
-
-  get ready(): Promise<void> {
-    return this.#watch.ready;
-  }
-
-  get isReady(): boolean {
-    return this.#watch.isReady;
-  }
-
-  start(): void {
-    this.#watch.start();
-  }
-
-  stop(): Promise<void> {
-    return this.#watch.stop();
   }
 
   async hasPod(query: PlacedPod): Promise<boolean> {
@@ -70,7 +45,8 @@ export class KubePodDirectory implements PodDirectory {
     });
   }
 
-  #apply(event: WatchEvent, pod: V1Pod): void {
+  /** One event of the pod watch. */
+  apply(event: WatchEvent, pod: V1Pod): void {
     const uid = pod.metadata?.uid;
     if (!uid) return;
     const before = this.#pods.get(uid);

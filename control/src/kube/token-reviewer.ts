@@ -1,5 +1,5 @@
 import { AuthenticationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { TokenReviewer, TokenReviewResult } from '../ca/csr-authorizer.js';
+import type { TokenReviewer, TokenReviewResult } from '../auth/index.js';
 
 /** The extra field of a bound ServiceAccount token naming the node of its pod. */
 const nodeNameExtra = 'authentication.kubernetes.io/node-name';

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { GrpcCertificateSigner, WorkloadIdentities, type WorkloadCertificate } from '@weft/agent';
 import { ca } from '@weft/api';
-import { CertificateAuthority, certificateAuthorityService, CsrAuthorizer, generateTrustAnchor, issueServingIdentity, WorkloadIssuer } from '@weft/control';
+import { AgentAuthenticator, CertificateAuthority, certificateAuthorityService, CsrAuthorizer, generateTrustAnchor, issueServingIdentity, WorkloadIssuer } from '@weft/control';
 
 const serverId = 'spiffe://cluster.local/ns/shop/sa/cart';
 const clientId = 'spiffe://cluster.local/ns/shop/sa/checkout';
@@ -30,9 +30,8 @@ describe('certificate rotation under continuous mTLS (real CA over gRPC)', () =>
       trustDomain: 'cluster.local',
       issuer: new WorkloadIssuer({ anchor, ttlSeconds: 2 }),
       authorizer: new CsrAuthorizer({
-        reviewer: { review: (token) => Promise.resolve(token === 'agent-token' ? { authenticated: true, username: 'system:serviceaccount:weft-system:weft-agent', nodeName: 'node1' } : { authenticated: false }) },
+        agents: new AgentAuthenticator({ reviewer: { review: (token) => Promise.resolve(token === 'agent-token' ? { authenticated: true, username: 'system:serviceaccount:weft-system:weft-agent', nodeName: 'node1' } : { authenticated: false }) }, agent: { namespace: 'weft-system', name: 'weft-agent' } }),
         pods: { hasPod: ({ nodeName }) => nodeName === 'node1' },
-        agent: { namespace: 'weft-system', name: 'weft-agent' },
       }),
     });
     const serving = await issueServingIdentity(anchor, { dns: [serviceName] });
