@@ -10,6 +10,8 @@ export interface AdminServerOptions {
   address: string;
   port: number;
   netnsPath?: string;
+  /** Where the mesh state comes from and how that is going (shown in /debug/state). */
+  source?: () => unknown;
   log: Logger;
 }
 
@@ -24,7 +26,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<{ s
       '/debug/state': () => ({
         status: 200,
         type: 'application/json',
-        body: `${JSON.stringify({ version: agent.state.version, enrolled: agent.enrolled() }, null, 2)}\n`,
+        body: `${JSON.stringify({ version: agent.state.version, source: options.source?.(), enrolled: agent.enrolled() }, null, 2)}\n`,
       }),
     },
     options.log,

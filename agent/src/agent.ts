@@ -20,6 +20,11 @@ export interface AgentOptions {
   log: Logger;
   /** Back-off of the identity manager (tests shorten it). */
   identityBackoff?: { initialMs: number; maxMs: number };
+  /**
+   * How long a workload that left keeps its HBONE listener and certificate (default 5 s):
+   * agents on other nodes may still open tunnels to it from a state one update older.
+   */
+  drainMs?: number;
 }
 
 export interface EnrolledWorkloadState {
@@ -48,6 +53,9 @@ export class Agent {
   readonly #outbound: OutboundProxy;
   readonly #inbound: InboundProxy;
   readonly #enrolled = new Map<string, Workload>();
+  /** Workloads that left, until their drain ends: uid → the workload and its timer. */
+  readonly #draining = new Map<string, { workload: Workload; timer: NodeJS.Timeout }>();
+  readonly #releasedListeners = new Set<(uid: string) => void>();
   #reconciling: Promise<void> = Promise.resolve();
   #ready = false;
 
@@ -113,8 +121,24 @@ export class Agent {
     });
   }
 
+  /**
+   * Told when a workload is let go entirely (its drain is over): whatever the caller holds
+   * for it, such as its netns handle, can go. Returns the function that unsubscribes.
+   */
+  onReleased(listener: (uid: string) => void): () => void {
+    this.#releasedListeners.add(listener);
+    return () => this.#releasedListeners.delete(listener);
+  }
+
+  /** Whether a workload is still held (enrolled, or draining). */
+  holds(uid: string): boolean {
+    return this.#enrolled.has(uid) || this.#draining.has(uid);
+  }
+
   async stop(): Promise<void> {
     await this.#reconciling;
+    for (const { timer } of this.#draining.values()) clearTimeout(timer);
+    this.#draining.clear();
     this.#listeners.closeAll();
     this.#pool.close();
     this.#identities.stop();
@@ -132,11 +156,16 @@ export class Agent {
       } catch (error) {
         log.warn('unenroll failed', { workload: workload.name, namespace: workload.namespace, error });
       }
-      this.#listeners.close(uid);
       this.#enrolled.delete(uid);
-      const identity = spiffeIdOf(workload, trustDomain);
-      if (![...this.#enrolled.values()].some((w) => spiffeIdOf(w, trustDomain) === identity)) this.#identities.release(identity);
+      // Its traffic is no longer captured; tunnels to it are still taken until the drain ends.
+      this.#draining.set(uid, { workload, timer: setTimeout(() => this.#release(uid), this.#options.drainMs ?? 5000) });
       log.info('workload left the mesh', { workload: workload.name, namespace: workload.namespace });
+    }
+    for (const uid of wanted.keys()) {
+      const draining = this.#draining.get(uid);
+      if (!draining) continue;
+      clearTimeout(draining.timer);
+      this.#draining.delete(uid);
     }
     await Promise.all(
       [...wanted.values()].map(async (workload) => {
@@ -153,6 +182,25 @@ export class Agent {
       }),
     );
     this.#ready = true;
+  }
+
+  /** The end of a drain: the listener closes and the identity goes when no one else has it. */
+  #release(uid: string): void {
+    const draining = this.#draining.get(uid);
+    if (!draining) return;
+    this.#draining.delete(uid);
+    this.#listeners.close(uid);
+    const { trustDomain } = this.#state.settings;
+    const identity = spiffeIdOf(draining.workload, trustDomain);
+    const holders = [...this.#enrolled.values(), ...[...this.#draining.values()].map((d) => d.workload)];
+    if (!holders.some((w) => spiffeIdOf(w, trustDomain) === identity)) this.#identities.release(identity);
+    for (const listener of [...this.#releasedListeners]) {
+      try {
+        listener(uid);
+      } catch (error) {
+        this.#options.log.error('a release listener failed', { uid, error });
+      }
+    }
   }
 
   /** The agent's own state as gauges, read when Prometheus scrapes. */

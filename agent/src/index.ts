@@ -4,3 +4,4 @@ export * from './state/index.js';
 export { Agent, type AgentOptions, type EnrolledWorkloadState } from './agent.js';
 export { startAdminServer, type AdminServerOptions } from './admin-server.js';
 export * from './proxy/index.js';
+export * from './control/index.js';

@@ -23,9 +23,17 @@ describe('weft-agent', () => {
   it('names every missing or bad setting in one error and exits 1', () => {
     const result = run([], { WEFT_ADMIN_ADDRESS: 'nowhere', WEFT_LOG_LEVEL: 'loud' });
     assert.equal(result.status, 1);
-    for (const text of ['WEFT_AGENT_BAD_CONFIG', 'WEFT_NODE_NAME is required', 'WEFT_STATIC_CONFIG is required', 'WEFT_ADMIN_ADDRESS=nowhere', 'WEFT_LOG_LEVEL=loud', '--help']) {
+    for (const text of ['WEFT_AGENT_BAD_CONFIG', 'WEFT_NODE_NAME is required', 'WEFT_ADMIN_ADDRESS=nowhere', 'WEFT_LOG_LEVEL=loud', '--help']) {
       assert.ok(result.stderr.includes(text), `${text} in: ${result.stderr}`);
     }
+  });
+
+  it('refuses a missing trust bundle with the reason and where it comes from', () => {
+    const result = run([], { WEFT_NODE_NAME: 'n1', WEFT_TRUST_BUNDLE: '/nonexistent/root.crt' });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /WEFT_AGENT_NO_TRUST_BUNDLE: the mesh root cannot be read from \/nonexistent\/root\.crt/);
+    assert.match(result.stderr, /weft-trust-bundle/);
+    assert.doesNotMatch(result.stderr, /^\s+at /m, 'a reason, not a stack trace');
   });
 
   it('refuses a static config it cannot use, naming the field, before touching the kernel', () => {

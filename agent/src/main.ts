@@ -1,13 +1,16 @@
-// weft-agent: read settings, start capture and the proxy, apply the mesh state (from the
-// static config file for now), serve the admin port; drain on SIGTERM/SIGINT.
-import { readFileSync, watch } from 'node:fs';
+// weft-agent: read settings, start capture and the proxy, take the mesh state from the
+// control plane's config stream (or a static config file), serve the admin port; drain on
+// SIGTERM/SIGINT.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createLogger, WeftError } from '@weft/api';
 import { startAdminServer } from './admin-server.js';
 import { Agent } from './agent.js';
+import { PodNetnsFinder } from './capture/index.js';
 import { helpText, readConfig } from './config.js';
+import { ControlPlaneSource } from './control/index.js';
 import { GrpcCertificateSigner } from './identity/index.js';
-import { loadStaticConfig } from './state/index.js';
+import { loadStaticConfig, StaticConfigSource } from './state/index.js';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(helpText());
@@ -17,14 +20,19 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
 async function main(): Promise<void> {
   const config = readConfig();
   const log = createLogger({ component: 'weft-agent', level: config.logLevel }).with({ node: config.node });
-  const snapshot = loadStaticConfig(config.staticConfig);
-  const trustBundlePem = readFileSync(config.ca.trustBundle, 'utf8');
-  const signer = new GrpcCertificateSigner({
-    address: config.ca.address,
-    serverName: config.ca.serverName,
-    trustBundlePem,
-    token: async () => (await readFile(config.ca.tokenPath, 'utf8')).trim(),
-  });
+  // Everything that can be refused is read before the kernel is touched.
+  const initial = config.staticConfig ? loadStaticConfig(config.staticConfig) : undefined;
+  let trustBundlePem: string;
+  try {
+    trustBundlePem = readFileSync(config.ca.trustBundle, 'utf8');
+  } catch (error) {
+    throw new WeftError('WEFT_AGENT_NO_TRUST_BUNDLE', `the mesh root cannot be read from ${config.ca.trustBundle}`, {
+      cause: error,
+      hint: 'in Kubernetes it is the ConfigMap weft-trust-bundle, which the control plane publishes; set WEFT_TRUST_BUNDLE to another file',
+    });
+  }
+  const token = async (): Promise<string> => (await readFile(config.ca.tokenPath, 'utf8')).trim();
+  const signer = new GrpcCertificateSigner({ address: config.ca.address, serverName: config.ca.serverName, trustBundlePem, token });
   const agent = Agent.start({
     node: config.node,
     capture: { objectPath: config.objectPath, cgroupPath: config.cgroupPath, pinRoot: config.pinRoot },
@@ -32,37 +40,32 @@ async function main(): Promise<void> {
     trustBundlePem,
     log,
   });
-  const admin = await startAdminServer({ agent, address: config.admin.host, port: config.admin.port, log });
-  log.info('admin listening', { port: admin.port });
-  await agent.apply(snapshot);
-  log.info('mesh state applied', { version: snapshot.version, from: config.staticConfig });
-
-  // A changed file is applied; a bad one is refused and the running state kept.
-  let pending: NodeJS.Timeout | undefined;
-  const reload = (): void => {
-    clearTimeout(pending);
-    pending = setTimeout(() => {
-      try {
-        const next = loadStaticConfig(config.staticConfig);
-        if (next.version === agent.state.version) return;
-        agent.apply(next).then(
-          () => log.info('mesh state applied', { version: next.version }),
-          (error: unknown) => log.error('mesh state refused; keeping the previous one', { error }),
-        );
-      } catch (error) {
-        log.error('static config refused; keeping the previous state', { error });
-      }
-    }, 200);
-  };
-  const watcher = watch(config.staticConfig, reload);
-  process.on('SIGHUP', reload);
+  let source: { stop(): void; status?: () => unknown };
+  if (config.staticConfig && initial) {
+    const fromFile = new StaticConfigSource({ path: config.staticConfig, apply: (snapshot) => agent.apply(snapshot), log });
+    await fromFile.start(initial);
+    source = fromFile;
+  } else {
+    const netns = new PodNetnsFinder({ procRoot: config.procRoot });
+    const fromControl = new ControlPlaneSource({ agent, node: config.node, netns, address: config.ca.address, serverName: config.ca.serverName, trustBundlePem, token, log });
+    fromControl.start();
+    source = {
+      stop: () => {
+        fromControl.stop();
+        netns.releaseAll();
+      },
+      status: () => fromControl.status(),
+    };
+  }
+  const admin = await startAdminServer({ agent, address: config.admin.host, port: config.admin.port, log, ...(source.status ? { source: source.status } : {}) });
+  log.info('admin listening', { port: admin.port, from: config.staticConfig ?? `control plane ${config.ca.address}` });
 
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
-    watcher.close();
+    source.stop();
     admin.server.close();
     signer.close();
     agent.stop().then(

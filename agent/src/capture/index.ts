@@ -4,3 +4,4 @@ export { captureDefaults } from './capture-defaults.js';
 export type { OriginalDestination } from './capture-maps.js';
 export { findCgroup2Root } from './kernel-mounts.js';
 export { loadCapturePrograms, type CapturePrograms } from './capture-programs.js';
+export { PodNetnsFinder, type PodNetnsFinderOptions } from './pod-netns-finder.js';
