@@ -11,7 +11,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.env"
 
 cache=${WEFT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/weft}
-bin="$cache/bin/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION"
+# The suffix names how the binaries are built: a change of flags rebuilds into a new folder.
+bin="$cache/bin/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION-$BUILD_REVISION"
 k8s_bins=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy)
 
 log() { printf '[build-upstream] %s\n' "$*" >&2; }
@@ -55,7 +56,12 @@ build_kubernetes() {
   for b in "${k8s_bins[@]}"; do
     [ -x "$bin/$b" ] && continue
     log "building $b $KUBERNETES_VERSION ($(($(date +%s) - start))s so far)"
-    (cd "$mod" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$bin/$b.tmp" "k8s.io/kubernetes/cmd/$b")
+    # Kubernetes' own build stamps its version in; without it /version says v0.0.0-master
+    # and clients that check the server version (helm's kubeVersion) refuse the cluster.
+    local major=${KUBERNETES_VERSION#v} minor
+    minor=${major#*.}; minor=${minor%%.*}; major=${major%%.*}
+    local stamp="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=$major -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
+    (cd "$mod" && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w $stamp" -o "$bin/$b.tmp" "k8s.io/kubernetes/cmd/$b")
     mv "$bin/$b.tmp" "$bin/$b"
   done
 }

@@ -6,10 +6,15 @@ import { fileURLToPath } from 'node:url';
  * Kubernetes. Images not listed run their `command` as a host program.
  */
 const image = (name: string): string[] => [process.execPath, fileURLToPath(new URL(`../images/${name}.js`, import.meta.url))];
+/** Weft's own binaries, built in this checkout (the chart's images name them). */
+const weft = (pkg: string): string[] => [process.execPath, fileURLToPath(new URL(`../../../${pkg}/dist/main.js`, import.meta.url))];
 
 export const imageTable: Record<string, string[]> = {
+  'ghcr.io/weft-mesh/weft-agent': weft('agent'),
+  'ghcr.io/weft-mesh/weft-control': weft('control'),
   'weft.dev/test/http-echo': image('http-echo'),
   'weft.dev/test/http-get': image('http-get'),
+  'weft.dev/test/http-load': image('http-load'),
   'weft.dev/test/shell': ['/bin/sh'],
 };
 

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { createPodNetwork, destroyPodNetwork, PodIpAllocator } from './pod-network.js';
 import { containerArgv } from './image-table.js';
-import { containerEnv, serviceEnv } from './pod-env.js';
+import { containerEnv, expandVariables, serviceEnv } from './pod-env.js';
 import { PodRuntime, type ContainerSpec, type RestartPolicy } from './pod-runtime.js';
-import { ensureMountPoint, PodVolumes } from './pod-volumes.js';
+import { ensureMountPoint, PodVolumes, VolumeNotReadyError } from './pod-volumes.js';
 import type { ProbeSpec } from './probe.js';
 import { netnsPath, stateDir, testbed } from '../testbed/testbed-config.js';
 
@@ -166,10 +166,27 @@ export class NodeAgent {
     this.#pending.add(uid);
     this.#realize(pod)
       .catch((error: unknown) => {
+        if (error instanceof VolumeNotReadyError) {
+          // The kubelet keeps such a pod in ContainerCreating and tries again.
+          this.#log(`pod ${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''} waits: ${error.message}`);
+          setTimeout(() => void this.#retry(pod), 1000).unref();
+          return;
+        }
         this.#log(`pod ${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''} failed to start: ${String(error)}`);
         this.#reportFailure(pod, error).catch(() => undefined);
       })
       .finally(() => this.#pending.delete(uid));
+  }
+
+  /** Starts a waiting pod again from its current object, unless it went away meanwhile. */
+  async #retry(pod: k8s.V1Pod): Promise<void> {
+    const { name = '', namespace = 'default', uid } = pod.metadata ?? {};
+    try {
+      const current = await this.#core.readNamespacedPod({ name, namespace });
+      if (current.metadata?.uid === uid) this.#reconcile(current);
+    } catch {
+      // Deleted meanwhile: nothing to start.
+    }
   }
 
   async #realize(pod: k8s.V1Pod): Promise<void> {
@@ -209,7 +226,9 @@ export class NodeAgent {
     const containers: ContainerSpec[] = [];
     const services = await serviceEnv(this.#core, pod.metadata?.namespace ?? 'default');
     for (const c of pod.spec?.containers ?? []) {
-      const argv = containerArgv(c.image ?? '', c.command, c.args);
+      const env = await containerEnv(this.#core, pod, c, { podIp: ip, hostIp: this.hostIp, services });
+      const expand = (list: string[] | undefined): string[] | undefined => list?.map((part) => expandVariables(part, env));
+      const argv = containerArgv(c.image ?? '', expand(c.command), expand(c.args));
       if (!argv) throw new Error(`container ${c.name}: image ${c.image ?? ''} is not in the testbed's image table and has no command`);
       const mounts = (c.volumeMounts ?? []).map((m) => {
         // The mounts file is split on white space (scripts/pod-exec.sh).
@@ -221,7 +240,7 @@ export class NodeAgent {
         name: c.name,
         image: c.image ?? '',
         argv,
-        env: await containerEnv(this.#core, pod, c, { podIp: ip, hostIp: this.hostIp, services }),
+        env,
         mounts,
         ...(c.readinessProbe ? { readiness: probeSpec(c.readinessProbe, c) } : {}),
         ...(c.livenessProbe ? { liveness: probeSpec(c.livenessProbe, c) } : {}),

@@ -16,6 +16,18 @@ export async function serviceEnv(api: CoreV1Api, namespace: string): Promise<Rec
   return env;
 }
 
+/**
+ * Kubernetes' dependent variables: `$(NAME)` becomes the value of NAME when it is defined
+ * and stays as written when not; `$$` is a literal `$`. Used for env values (each sees
+ * those before it), command and args.
+ */
+export function expandVariables(text: string, env: Readonly<Record<string, string>>): string {
+  return text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (match, name: string | undefined) => {
+    if (name === undefined) return '$';
+    return Object.hasOwn(env, name) ? (env[name] ?? '') : match;
+  });
+}
+
 /** The environment of a container: service variables, then its own env (which wins). */
 export async function containerEnv(
   api: CoreV1Api,
@@ -37,7 +49,7 @@ export async function containerEnv(
   };
   for (const variable of container.env ?? []) {
     const from = variable.valueFrom;
-    if (variable.value !== undefined) env[variable.name] = variable.value;
+    if (variable.value !== undefined) env[variable.name] = expandVariables(variable.value, env);
     else if (from?.fieldRef) env[variable.name] = fields[from.fieldRef.fieldPath] ?? '';
     else if (from?.configMapKeyRef) {
       const cm = await api.readNamespacedConfigMap({ name: from.configMapKeyRef.name ?? '', namespace });

@@ -23,6 +23,19 @@ function writeAtomic(path: string, content: string | Buffer): void {
   renameSync(tmp, path);
 }
 
+/** A volume whose source is not there yet (a ConfigMap not yet created): the pod waits, as with the kubelet. */
+export class VolumeNotReadyError extends Error {}
+
+/** A read of a ConfigMap or Secret; a missing one means "not ready yet", not "failed". */
+async function source<T>(what: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 404) throw new VolumeNotReadyError(`${what} does not exist yet`);
+    throw error;
+  }
+}
+
 interface TokenSource {
   file: string;
   audience: string | undefined;
@@ -47,8 +60,10 @@ export class PodVolumes {
     this.#root = join(podDir, 'volumes');
   }
 
+  /** Where a volume's files are on the host: its hostPath, or a folder of the pod's own. */
   pathOf(volume: string): string {
-    return join(this.#root, volume);
+    const hostPath = this.#pod.spec?.volumes?.find((v) => v.name === volume)?.hostPath?.path;
+    return hostPath ?? join(this.#root, volume);
   }
 
   async materialize(): Promise<void> {
@@ -66,40 +81,50 @@ export class PodVolumes {
   }
 
   async #volume(volume: V1Volume): Promise<void> {
+    if (volume.hostPath) {
+      // Like the kubelet: DirectoryOrCreate makes the folder, the other types want it there.
+      if (volume.hostPath.type === 'DirectoryOrCreate') ensureMountPoint(volume.hostPath.path);
+      else if (!existsSync(volume.hostPath.path)) throw new VolumeNotReadyError(`hostPath ${volume.hostPath.path} of volume ${volume.name} does not exist`);
+      return;
+    }
     const dir = this.pathOf(volume.name);
     mkdirSync(dir, { recursive: true });
     const namespace = this.#pod.metadata?.namespace ?? 'default';
     if (volume.configMap) {
-      const cm = await this.#api.readNamespacedConfigMap({ name: volume.configMap.name ?? '', namespace });
+      const name = volume.configMap.name ?? '';
+      const cm = await source(`ConfigMap ${namespace}/${name}`, () => this.#api.readNamespacedConfigMap({ name, namespace }));
       for (const [key, value] of Object.entries(cm.data ?? {})) writeAtomic(join(dir, key), value);
     } else if (volume.secret) {
-      const secret = await this.#api.readNamespacedSecret({ name: volume.secret.secretName ?? '', namespace });
+      const name = volume.secret.secretName ?? '';
+      const secret = await source(`Secret ${namespace}/${name}`, () => this.#api.readNamespacedSecret({ name, namespace }));
       for (const [key, value] of Object.entries(secret.data ?? {})) writeAtomic(join(dir, key), Buffer.from(value, 'base64'));
     } else if (volume.projected) {
-      for (const source of volume.projected.sources ?? []) await this.#projection(dir, source, namespace);
+      for (const projection of volume.projected.sources ?? []) await this.#projection(dir, projection, namespace);
     }
     // emptyDir and anything else: an empty folder.
   }
 
-  async #projection(dir: string, source: V1VolumeProjection, namespace: string): Promise<void> {
-    if (source.serviceAccountToken) {
+  async #projection(dir: string, projection: V1VolumeProjection, namespace: string): Promise<void> {
+    if (projection.serviceAccountToken) {
       this.#tokens.push({
-        file: join(dir, source.serviceAccountToken.path),
-        audience: source.serviceAccountToken.audience,
-        expirationSeconds: source.serviceAccountToken.expirationSeconds ?? 3607,
+        file: join(dir, projection.serviceAccountToken.path),
+        audience: projection.serviceAccountToken.audience,
+        expirationSeconds: projection.serviceAccountToken.expirationSeconds ?? 3607,
       });
-    } else if (source.configMap) {
-      const cm = await this.#api.readNamespacedConfigMap({ name: source.configMap.name ?? '', namespace });
-      const items = source.configMap.items ?? Object.keys(cm.data ?? {}).map((key) => ({ key, path: key }));
+    } else if (projection.configMap) {
+      const name = projection.configMap.name ?? '';
+      const cm = await source(`ConfigMap ${namespace}/${name}`, () => this.#api.readNamespacedConfigMap({ name, namespace }));
+      const items = projection.configMap.items ?? Object.keys(cm.data ?? {}).map((key) => ({ key, path: key }));
       for (const item of items) writeAtomic(join(dir, item.path), cm.data?.[item.key] ?? '');
-    } else if (source.downwardAPI) {
-      for (const item of source.downwardAPI.items ?? []) {
+    } else if (projection.downwardAPI) {
+      for (const item of projection.downwardAPI.items ?? []) {
         const field = item.fieldRef?.fieldPath;
         const value = field === 'metadata.namespace' ? namespace : field === 'metadata.name' ? (this.#pod.metadata?.name ?? '') : '';
         writeAtomic(join(dir, item.path), value);
       }
-    } else if (source.secret) {
-      const secret = await this.#api.readNamespacedSecret({ name: source.secret.name ?? '', namespace });
+    } else if (projection.secret) {
+      const name = projection.secret.name ?? '';
+      const secret = await source(`Secret ${namespace}/${name}`, () => this.#api.readNamespacedSecret({ name, namespace }));
       for (const [key, value] of Object.entries(secret.data ?? {})) writeAtomic(join(dir, key), Buffer.from(value, 'base64'));
     }
   }

@@ -22,6 +22,10 @@ export const testbed = {
   kubernetesServiceIp: '198.18.128.1',
   clusterDomain: 'cluster.local',
   defaultNodes: 2,
+  /** Where a node has bpffs; the testbed mounts it when the host has none. */
+  bpffs: '/sys/fs/bpf',
+  /** Agents on the testbed pin under <bpfPinRoot>/<node>: several nodes share one host. */
+  bpfPinRoot: '/sys/fs/bpf/wtb',
 } as const;
 
 /** The WEFT_* variables the testbed reads, declared in one place. */

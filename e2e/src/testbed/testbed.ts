@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WeftError } from '@weft/api';
+import { ensureBpffs, releaseBpffs } from './bpffs.js';
 import { apiGet, startApiserver, startControllers, waitForApiserver } from './control-plane.js';
 import { addFabricMember, addRoute, createFabric, destroyCgroups, destroyNetwork, processesInNamespaces, testbedNamespaces } from './network.js';
 import { generatePki, pkiPaths, writeKubeconfig, type TestbedPki } from './pki.js';
@@ -45,6 +46,7 @@ export async function up(options: UpOptions = {}): Promise<UpResult> {
   const start = performance.now();
   await down({ quiet: true });
   createStateDir();
+  ensureBpffs();
   progress('creating the network: fabric, control plane and node namespaces');
   createFabric();
   const cp = addFabricMember('cp', testbed.controlPlaneAddress);
@@ -62,6 +64,12 @@ export async function up(options: UpOptions = {}): Promise<UpResult> {
   }
   for (let i = 1; i <= nodes; i++) {
     for (let j = 1; j <= nodes; j++) if (i !== j) addRoute(nodeName(i), testbed.podCidr(j), testbed.nodeAddress(j));
+    // kube-proxy does not masquerade pod traffic to the API server: its replies go back
+    // to the pod's own address, through the pod's node.
+    addRoute('cp', testbed.podCidr(i), testbed.nodeAddress(i));
+    // A node's own connections to a cluster IP (hostNetwork pods) are routed before
+    // kube-proxy's DNAT; a real node's default route takes them, here the fabric does.
+    addRoute(nodeName(i), testbed.serviceCidr, testbed.controlPlaneAddress);
   }
   progress(`starting the node emulator and kube-proxy for ${nodes} nodes`);
   startNodes(bin, pki, nodes);
@@ -126,6 +134,7 @@ export async function down(options: { quiet?: boolean } = {}): Promise<void> {
   await step(destroyCgroups);
   await step(destroyNetwork);
   await step(removeCreatedMountPoints);
+  await step(releaseBpffs);
   await step(() => rmSync(stateDir, { recursive: true, force: true }));
   if (failures.length > 0) throw new AggregateError(failures, `testbed down: ${failures.length} step(s) failed; run it again`);
   if (!options.quiet) progress('down: no process, namespace, link, cgroup or state file of the testbed is left');
