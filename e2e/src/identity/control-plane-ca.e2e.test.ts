@@ -19,9 +19,22 @@ import { netnsPath, paths, stateDir, testbed } from '../testbed/testbed-config.j
 import { acquireTestbedLease } from '../testbed/testbed-lease.js';
 import { down, up } from '../testbed/testbed.js';
 import { ensureHelm } from '../testbed/upstream.js';
+import { renderTemplate } from '../testbed/weft-chart.js';
 
 const controlMain = fileURLToPath(new URL('../../../control/dist/main.js', import.meta.url));
-const rbac = fileURLToPath(new URL('../../testdata/control/rbac.yaml', import.meta.url));
+// The broken-anchor case reads a second Secret; the chart lets the control plane read only its own.
+const brokenSecretRole = `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: { name: weft-control-test, namespace: weft-system }
+rules: [{ apiGroups: [""], resources: [secrets], resourceNames: [weft-ca-broken], verbs: [get] }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: weft-control-test, namespace: weft-system }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: weft-control-test }
+subjects: [{ kind: ServiceAccount, name: weft-control, namespace: weft-system }]
+`;
 const cp = testbed.controlPlaneAddress;
 const serverName = 'weft-control.weft-system.svc';
 const id = (namespace: string, serviceAccount: string): string => `spiffe://cluster.local/ns/${namespace}/sa/${serviceAccount}`;
@@ -118,7 +131,11 @@ describe('the control plane CA on the testbed (e2e)', () => {
     kubectl = kubectlOf(ensureHelm().kubectl);
     releaseLease = await acquireTestbedLease();
     await up();
-    kubectl(['apply', '-f', rbac]);
+    // The chart's own RBAC: the CA must work with exactly what the chart grants.
+    kubectl(['create', 'namespace', 'weft-system']);
+    kubectl(['apply', '-f', '-'], renderTemplate('control-rbac.yaml'));
+    kubectl(['create', 'serviceaccount', 'weft-agent', '-n', 'weft-system']);
+    kubectl(['apply', '-f', '-'], brokenSecretRole);
     kubectl(['create', 'namespace', 'shop']);
     for (const sa of ['cart', 'checkout', 'payments', 'late']) kubectl(['create', 'serviceaccount', sa, '-n', 'shop']);
     kubectl(['apply', '-f', '-'], [
@@ -177,15 +194,15 @@ describe('the control plane CA on the testbed (e2e)', () => {
     others.push(tampered, notAgent);
     const invalid = await refusal(tampered, id('shop', 'cart'));
     assert.equal(invalid.code, status.UNAUTHENTICATED);
-    assert.match(invalid.details, /WEFT_CA_TOKEN_INVALID/);
+    assert.match(invalid.details, /WEFT_AUTH_TOKEN_INVALID/);
     const wrongAccount = await refusal(notAgent, id('shop', 'cart'));
     assert.equal(wrongAccount.code, status.PERMISSION_DENIED);
-    assert.match(wrongAccount.details, /WEFT_CA_NOT_AGENT: system:serviceaccount:shop:cart is not the Weft agent/);
+    assert.match(wrongAccount.details, /WEFT_AUTH_NOT_AGENT: system:serviceaccount:shop:cart is not the Weft agent/);
     const otherNode = await refusal(signer, id('shop', 'payments'));
     assert.equal(otherNode.code, status.PERMISSION_DENIED);
     assert.match(otherNode.details, /WEFT_CA_NO_POD_ON_NODE: no pod of shop\/payments runs on node node1/);
     const log = controlLog('weft-control');
-    assert.match(log, /"msg":"certificate refused","reason":"WEFT_CA_TOKEN_INVALID"/);
+    assert.match(log, /"msg":"certificate refused","reason":"WEFT_AUTH_TOKEN_INVALID"/);
     assert.ok(!log.includes(agentToken.slice(-40)), 'tokens are never logged');
   });
 
@@ -199,7 +216,7 @@ describe('the control plane CA on the testbed (e2e)', () => {
     others.push(deadToken);
     const dead = await refusal(deadToken, id('shop', 'late'));
     assert.equal(dead.code, status.UNAUTHENTICATED);
-    assert.match(dead.details, /WEFT_CA_TOKEN_INVALID/);
+    assert.match(dead.details, /WEFT_AUTH_TOKEN_INVALID/);
     const gone = await eventually('the deleted pod’s identity to be refused', async () => {
       const refused = await refusal(signer, id('shop', 'late')).catch(() => undefined);
       return refused;
@@ -212,7 +229,7 @@ describe('the control plane CA on the testbed (e2e)', () => {
     assert.equal(code, 200);
     const issued = Number(/^weft_ca_certificates_issued_total (\d+)$/m.exec(body)?.[1]);
     assert.ok(issued >= 2, `issued: ${issued}`);
-    for (const reason of ['WEFT_CA_TOKEN_INVALID', 'WEFT_CA_NOT_AGENT', 'WEFT_CA_NO_POD_ON_NODE']) {
+    for (const reason of ['WEFT_AUTH_TOKEN_INVALID', 'WEFT_AUTH_NOT_AGENT', 'WEFT_CA_NO_POD_ON_NODE']) {
       assert.match(body, new RegExp(`^weft_ca_refusals_total\\{reason="${reason}"\\} [1-9]`, 'm'));
     }
   });
