@@ -98,9 +98,9 @@ export class Agent {
     return this.#ready;
   }
 
-  /** Replaces the mesh state and reconciles this node to it. */
-  apply(snapshot: MeshSnapshot): Promise<void> {
-    this.#state.replace(snapshot);
+  /** Replaces the mesh state and reconciles this node to it (`adopt`: see MeshState.replace). */
+  apply(snapshot: MeshSnapshot, options: { adopt?: boolean } = {}): Promise<void> {
+    this.#state.replace(snapshot, options);
     const run = this.#reconciling.then(() => this.#reconcile());
     this.#reconciling = run.catch(() => undefined);
     return run;

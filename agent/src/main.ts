@@ -40,7 +40,10 @@ async function main(): Promise<void> {
     trustBundlePem,
     log,
   });
-  let source: { stop(): void; status?: () => unknown };
+  // The admin port comes first: /readyz says "not ready" until a mesh state is applied.
+  let status: (() => unknown) | undefined;
+  const admin = await startAdminServer({ agent, address: config.admin.host, port: config.admin.port, log, source: () => status?.() });
+  let source: { stop(): void };
   if (config.staticConfig && initial) {
     const fromFile = new StaticConfigSource({ path: config.staticConfig, apply: (snapshot) => agent.apply(snapshot), log });
     await fromFile.start(initial);
@@ -49,15 +52,14 @@ async function main(): Promise<void> {
     const netns = new PodNetnsFinder({ procRoot: config.procRoot });
     const fromControl = new ControlPlaneSource({ agent, node: config.node, netns, address: config.ca.address, serverName: config.ca.serverName, trustBundlePem, token, log });
     fromControl.start();
+    status = () => fromControl.status();
     source = {
       stop: () => {
         fromControl.stop();
         netns.releaseAll();
       },
-      status: () => fromControl.status(),
     };
   }
-  const admin = await startAdminServer({ agent, address: config.admin.host, port: config.admin.port, log, ...(source.status ? { source: source.status } : {}) });
   log.info('admin listening', { port: admin.port, from: config.staticConfig ?? `control plane ${config.ca.address}` });
 
   let stopping = false;

@@ -64,8 +64,9 @@ export class ControlPlaneSource {
         return path ? { ...w, netnsPath: path } : w;
       }),
     };
-    // Throws at once when the state refuses the snapshot: that is the NACK.
-    const reconciled = agent.apply(withPaths);
+    // Throws at once when the state refuses the snapshot: that is the NACK. The client never
+    // changes a resource it has handed on, so the state adopts them rather than copying.
+    const reconciled = agent.apply(withPaths, { adopt: true });
     reconciled.then(
       () => {
         // A netns found for a pod that left before it was ever enrolled is let go here.

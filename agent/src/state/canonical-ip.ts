@@ -8,7 +8,13 @@ import { bytesToIp, ipToBytes } from '../capture/ip-address.js';
  * same workload. Returns undefined for anything that is not a plain IP address; zone
  * ids (fe80::1%eth0) are refused because a pod or service address never has one.
  */
+const octet = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const canonicalIpv4 = new RegExp(`^${octet}\\.${octet}\\.${octet}\\.${octet}$`);
+
 export function canonicalIp(text: string): string | undefined {
+  // Most addresses are IPv4 already in this form (no leading zeros); every snapshot checks
+  // thousands of them, so they are recognised without the byte round trip.
+  if (canonicalIpv4.test(text)) return text;
   const family = isIP(text);
   if (family === 0 || text.includes('%')) return undefined;
   const { bytes } = ipToBytes(text);

@@ -92,9 +92,13 @@ export class MeshState implements MeshView {
   /**
    * Takes a copy of the snapshot (later changes to the argument do not leak in) or throws
    * an InvalidSnapshotError listing every problem, keeping the current snapshot.
+   *
+   * With `adopt`, the caller hands the snapshot over instead: it is frozen where it is, not
+   * copied. For a source that never changes an object once given (the config stream
+   * replaces resources whole), so objects kept from the last snapshot cost nothing again.
    */
-  replace(snapshot: MeshSnapshot): void {
-    const candidate = new MeshIndex(deepFreeze(structuredClone(snapshot)));
+  replace(snapshot: MeshSnapshot, options: { adopt?: boolean } = {}): void {
+    const candidate = new MeshIndex(deepFreeze(options.adopt ? snapshot : structuredClone(snapshot)));
     if (candidate.problems.length > 0) throw new InvalidSnapshotError(snapshot.version, candidate.problems);
     const previousVersion = this.#index.snapshot.version;
     this.#index = candidate;

@@ -31,12 +31,13 @@ export class StaticConfigSource {
    * error, as there is nothing to keep. Then follows the file.
    */
   async start(initial?: MeshSnapshot): Promise<void> {
+    // Listening first: a SIGHUP during the first apply must reload, not end the process.
+    process.on('SIGHUP', this.#onHangup);
     const snapshot = initial ?? loadStaticConfig(this.#options.path);
     await this.#options.apply(snapshot);
     this.#version = snapshot.version;
     this.#options.log.info('mesh state applied', { version: snapshot.version, from: this.#options.path });
     this.#watcher = watch(this.#options.path, () => this.#reload());
-    process.on('SIGHUP', this.#onHangup);
   }
 
   stop(): void {

@@ -22,6 +22,9 @@ export interface ConfigDistributorOptions {
   events?: DistributorEvents;
 }
 
+/** How many ACKed states per node are kept for resuming. */
+const heldPerNode = 4;
+
 const none: DistributorEvents = { acked: () => undefined, nacked: () => undefined, streams: () => undefined };
 
 function sameFingerprints(held: HeldFingerprints, view: NodeView): boolean {
@@ -49,8 +52,12 @@ export class ConfigDistributor {
   readonly #instance = randomBytes(4).toString('hex');
   #sequence = 0;
   readonly #sessions = new Set<ConfigSession>();
-  /** Per node, what its agent ACKed last (from any of its streams). */
-  readonly #held = new Map<string, Held>();
+  /**
+   * Per node, the last few states its agents ACKed, newest first: an agent that reconnects
+   * holding one of them resumes from it (a second agent on the node, as in a rolling
+   * update, holds another).
+   */
+  readonly #held = new Map<string, Held[]>();
   #started = false;
 
   constructor(options: ConfigDistributorOptions) {
@@ -75,16 +82,16 @@ export class ConfigDistributor {
 
   /** A new stream from `node`'s agent, which holds `version` ('' for nothing). */
   open(node: string, version: string, sink: UpdateSink): ConfigSession {
-    const held = this.#held.get(node);
-    const resumed = held !== undefined && held.version === version && version !== '';
+    const held = version === '' ? undefined : this.#held.get(node)?.find((h) => h.version === version);
+    const resumed = held !== undefined;
     const session = new ConfigSession({
       node,
       sink,
       model: this.#options.model,
-      base: resumed ? held : undefined,
+      base: held,
       nextVersion: () => `${this.#instance}.${++this.#sequence}`,
       onAcked: (state, seconds, full) => {
-        this.#held.set(node, state);
+        this.#held.set(node, [state, ...(this.#held.get(node) ?? [])].slice(0, heldPerNode));
         this.#events.acked({ node, seconds, full });
       },
       onNacked: (event) => {

@@ -50,17 +50,20 @@ interface ControlPlane {
   port: number;
   model: MeshModel;
   service: ReturnType<typeof meshConfigService>;
+  /** Every ACK the distributor saw: whether the update was a full snapshot. */
+  acks: { node: string; full: boolean }[];
 }
 
 async function startControlPlane(anchor: TrustAnchor, port = 0): Promise<ControlPlane> {
   const model = new MeshModel({ settings: { trustDomain: 'cluster.local', defaultMode: 'PERMISSIVE', outboundPolicy: 'ALLOW_ANY' }, meshNamespace: 'weft-system' });
   const agents = new AgentAuthenticator({ reviewer: { review: (token) => Promise.resolve(tokens[token] ?? { authenticated: false, error: 'token expired' }) }, agent: { namespace: 'weft-system', name: 'weft-agent' } });
-  const distributor = new ConfigDistributor({ model, log });
+  const acks: ControlPlane['acks'] = [];
+  const distributor = new ConfigDistributor({ model, log, events: { acked: (e) => acks.push({ node: e.node, full: e.full }), nacked: () => undefined, streams: () => undefined } });
   distributor.start();
   const service = meshConfigService({ agents, distributor, log });
   const serving = await issueServingIdentity(anchor, { dns: [serverName] });
   const started = await startGrpcServer({ host: '127.0.0.1', port, serving, authority: trustingAuthority({ anchor }), meshConfig: service });
-  return { ...started, model, service };
+  return { ...started, model, service, acks };
 }
 
 describe('the config stream over gRPC (control plane ↔ agent)', () => {
@@ -155,6 +158,25 @@ describe('the config stream over gRPC (control plane ↔ agent)', () => {
     control.model.setPod('uid-c', undefined);
     control.model.setPod('uid-d', undefined);
     await until(applied, (s) => s.workloads.length === 2, 'pods deleted');
+  });
+
+  it('resumes with a delta when its stream breaks and the same control plane is still there', async () => {
+    const applied: MeshSnapshot[] = [];
+    const c = client('node2-agent', (s) => Promise.resolve(void applied.push(s)));
+    await until(applied, (s) => s.workloads.length >= 2, 'first snapshot');
+    const versionBefore = c.status().version;
+    const acksBefore = control.acks.length;
+    control.service.closeAll(); // ends every stream; the server and what it knows stay
+    control.model.setPod('uid-f', pod('f', 'node2', '198.19.2.9'));
+    const after = await until(applied, (s) => s.workloads.some((w) => w.name === 'f'), 'the change made while it was away');
+    assert.notEqual(after.version, versionBefore);
+    // The agent applies, then ACKs: wait for the ACKs to reach the control plane.
+    const fromNode2 = (): { node: string; full: boolean }[] => control.acks.slice(acksBefore).filter((a) => a.node === 'node2');
+    for (let i = 0; i < 100 && fromNode2().length < 2; i++) await sleep(10);
+    const resumed = fromNode2();
+    assert.ok(resumed.length > 0 && resumed.every((a) => !a.full), `no full snapshot was needed: it resumed from ${versionBefore} (${JSON.stringify(resumed)})`);
+    control.model.setPod('uid-f', undefined);
+    await until(applied, (s) => !s.workloads.some((w) => w.name === 'f'), 'pod f deleted');
   });
 
   it('resumes after the control plane restarts, and the agent serves its last state meanwhile', async () => {
