@@ -63,6 +63,9 @@ bench: build
 	node bench/dist/capture-bench.js
 	node bench/dist/ca-bench.js
 	node bench/dist/identity-prewarm-bench.js
+	node bench/dist/push-bench.js
+	bash bench/scripts/build-fortio.sh >/dev/null
+	node bench/dist/datapath-bench.js
 
 demo:
 	@echo "make demo: not available yet — it needs the Kubernetes testbed, the Helm chart and the CLI (issues 3, 7, 9)." >&2

@@ -13,7 +13,8 @@ const allowed: Record<string, string[]> = {
   ui: ['api'],
   cli: ['api'],
   e2e: ['api', 'native', 'agent', 'control', 'cli'],
-  bench: ['api', 'native', 'agent', 'control'],
+  // The testbed is a library too: benchmarks that need a real API server bring it up.
+  bench: ['api', 'native', 'agent', 'control', 'e2e'],
   tools: [],
 };
 
