@@ -17,7 +17,7 @@ NODE_TEST = mkdir -p artifacts; status=0; node --test --test-reporter=spec --tes
 	--test-reporter=tap --test-reporter-destination=artifacts/$(1).tap $(2) || status=$$?; \
 	node tools/dist/test-summary.js artifacts/$(1).tap; exit $$status
 
-.PHONY: deps build bpf native ts gen lint test test-unit test-privileged test-e2e bench demo clean clean-test-leftovers testbed-up testbed-down testbed-status
+.PHONY: deps build bpf native ts gen golden lint test test-unit test-privileged test-e2e bench demo clean clean-test-leftovers testbed-up testbed-down testbed-status
 
 deps:
 	@bash tools/install-deps.sh
@@ -40,10 +40,15 @@ gen: deps
 lint: build
 	npx eslint .
 	node tools/dist/check-imports.js .
+	node e2e/dist/chart/chart-lint-main.js
 	@tmp=$$(mktemp -d) && bash tools/gen-api.sh "$$tmp" && diff -r api/src/gen "$$tmp" >/dev/null \
 		|| { echo "lint: api/src/gen is not what 'make gen' produces from api/proto; run 'make gen'" >&2; rm -rf "$$tmp"; exit 1; }; \
 		rm -rf "$$tmp"
 	@echo "lint: ok"
+
+## Rewrites the chart's golden renderings (helm/weft/ci/golden) after a meant change; review the diff.
+golden: build
+	@node e2e/dist/chart/chart-lint-main.js --update
 
 ## Tier 1 (unit), tier 2 (privileged: root, netns, real eBPF) and tier 3 (e2e: the
 ## Kubernetes testbed; the first run builds the upstream binaries, ~12 minutes) in one run.
