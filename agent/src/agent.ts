@@ -56,6 +56,7 @@ export class Agent {
   /** Workloads that left, until their drain ends: uid → the workload and its timer. */
   readonly #draining = new Map<string, { workload: Workload; timer: NodeJS.Timeout }>();
   readonly #releasedListeners = new Set<(uid: string) => void>();
+  readonly #active = new Set<object>();
   #reconciling: Promise<void> = Promise.resolve();
   #ready = false;
 
@@ -76,10 +77,14 @@ export class Agent {
       contexts,
       trustDomain,
       tlsPort: options.capture.inboundTlsPort ?? captureDefaults.inboundTlsPort,
-      onTunnel: (workload, tunnel) => this.#inbound.onTunnel(workload, tunnel),
+      onTunnel: (workload, tunnel) => {
+        this.#track(tunnel.stream);
+        this.#inbound.onTunnel(workload, tunnel);
+      },
       onRefused: (reason) => metrics.failed('inbound', reason),
     });
     this.#capture = capture((connection) => {
+      this.#track(connection.socket);
       if (connection.direction === 'outbound') this.#outbound.handle(connection);
       else this.#inbound.onPlaintext(connection);
     });
@@ -135,14 +140,29 @@ export class Agent {
     return this.#enrolled.has(uid) || this.#draining.has(uid);
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops, draining first: capture is detached at once (the pods' new connections go
+   * direct), while the connections already through the agent — and tunnels other agents
+   * still open to its pods — are served until they end or `drainMs` (default 5 s) passes;
+   * then everything closes.
+   */
+  async stop(options: { drainMs?: number } = {}): Promise<void> {
     await this.#reconciling;
+    await this.#capture.stop();
+    const deadline = Date.now() + (options.drainMs ?? 5000);
+    while (this.#active.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     for (const { timer } of this.#draining.values()) clearTimeout(timer);
     this.#draining.clear();
     this.#listeners.closeAll();
     this.#pool.close();
     this.#identities.stop();
-    await this.#capture.stop();
+  }
+
+  /** Connections and tunnels in flight: what a stop waits for. */
+  #track(stream: { once(event: 'close', listener: () => void): unknown; destroyed: boolean }): void {
+    if (stream.destroyed) return;
+    this.#active.add(stream);
+    stream.once('close', () => this.#active.delete(stream));
   }
 
   async #reconcile(): Promise<void> {
