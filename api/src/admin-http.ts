@@ -1,4 +1,4 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from './log.js';
 
 /** What an admin page answers. */
@@ -10,6 +10,9 @@ export interface AdminReply {
 
 export type AdminRoute = () => AdminReply | Promise<AdminReply>;
 
+/** Tried for a path no route has: answers (and returns true) or leaves it (false, a 404 follows). */
+export type AdminFallback = (request: IncomingMessage, response: ServerResponse) => boolean;
+
 function reply(response: ServerResponse, { status, body, type }: AdminReply): void {
   response.writeHead(status, { 'content-type': type ?? 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   response.end(body);
@@ -20,7 +23,7 @@ function reply(response: ServerResponse, { status, body, type }: AdminReply): vo
  * GET or HEAD of a known path, 404 naming the known paths otherwise, 405 for other
  * methods; a page that fails answers 500 and is logged, never crashing the process.
  */
-export function createAdminServer(routes: Readonly<Record<string, AdminRoute>>, log: Logger): Server {
+export function createAdminServer(routes: Readonly<Record<string, AdminRoute>>, log: Logger, fallback?: AdminFallback): Server {
   const known = Object.keys(routes).join(', ');
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
@@ -29,6 +32,7 @@ export function createAdminServer(routes: Readonly<Record<string, AdminRoute>>, 
       return;
     }
     const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    if (!route && fallback?.(request, response)) return;
     if (!route) {
       reply(response, { status: 404, body: `not found: try ${known}\n` });
       return;

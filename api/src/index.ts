@@ -1,7 +1,10 @@
 export { WeftError, isWeftError, type WeftErrorOptions } from './weft-error.js';
 export * as ca from './gen/weft/ca/v1/ca.js';
 export { createLogger, isLogLevel, type LogFields, type Logger, type LogLevel, type LoggerOptions } from './log.js';
-export { createAdminServer, listenAdmin, type AdminReply, type AdminRoute } from './admin-http.js';
+export { createAdminServer, listenAdmin, type AdminFallback, type AdminReply, type AdminRoute } from './admin-http.js';
 export { parseHostPort, settingReader, settingsHelp, type SettingSpec, type SettingSpecs } from './settings.js';
 export * as meshWire from './gen/weft/mesh/v1/mesh.js';
 export * from './mesh/index.js';
+export * from './ui/traffic-graph.js';
+export * as telemetryWire from './gen/weft/telemetry/v1/telemetry.js';
+export { latencyBoundsMs, reportFromWire, reportToWire, TelemetryWireError, type EdgeDelta, type EdgeReport, type TelemetryPeer } from './telemetry/edge-report.js';

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { WeftError, isLogLevel, parseHostPort, settingReader, settingsHelp, type LogLevel, type MeshSettings } from '@weft/api';
 
 /**
@@ -18,7 +19,8 @@ export const settings = {
   WEFT_DEFAULT_MTLS_MODE: { default: 'PERMISSIVE', help: 'plaintext inbound to enrolled pods: PERMISSIVE accepts it, STRICT refuses it (namespaces and pods override with the label weft.dev/mtls-mode)' },
   WEFT_OUTBOUND_POLICY: { default: 'ALLOW_ANY', help: 'outbound to destinations outside the mesh: ALLOW_ANY passes it through, REGISTRY_ONLY refuses it' },
   WEFT_GRPC_ADDRESS: { default: '0.0.0.0:15012', help: 'gRPC (CA, config stream), TLS' },
-  WEFT_HTTP_ADDRESS: { default: '0.0.0.0:8084', help: 'HTTP: /healthz, /readyz, /metrics' },
+  WEFT_HTTP_ADDRESS: { default: '0.0.0.0:8084', help: 'HTTP: the web UI and its API (/api/v1/…), /healthz, /readyz, /metrics' },
+  WEFT_UI_DIR: { default: fileURLToPath(new URL('../../ui/dist/app', import.meta.url)), help: 'the built web UI served on WEFT_HTTP_ADDRESS (the image puts it here)' },
   WEFT_KUBECONFIG: { default: '', help: 'kubeconfig file (empty: in-cluster ServiceAccount)' },
   WEFT_LOG_LEVEL: { default: 'info', help: 'debug, info, warn or error' },
 } as const;
@@ -40,6 +42,7 @@ export interface ControlConfig {
   grpc: { host: string; port: number };
   http: { host: string; port: number };
   kubeconfig: string | undefined;
+  uiDir: string;
   logLevel: LogLevel;
 }
 
@@ -90,10 +93,11 @@ export function readConfig(environment: NodeJS.ProcessEnv = process.env): Contro
     grpc,
     http,
     kubeconfig: get('WEFT_KUBECONFIG') || undefined,
+    uiDir: get('WEFT_UI_DIR'),
     logLevel: level,
   };
 }
 
 export function helpText(): string {
-  return settingsHelp("weft-control: Weft's control plane (CA and config stream on gRPC; health and metrics on HTTP).", settings);
+  return settingsHelp("weft-control: Weft's control plane (CA, config stream and telemetry on gRPC; the web UI, health and metrics on HTTP).", settings);
 }

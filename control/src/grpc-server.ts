@@ -1,5 +1,5 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { ca as wire, meshWire, WeftError } from '@weft/api';
+import { ca as wire, meshWire, telemetryWire, WeftError } from '@weft/api';
 import { certificateAuthorityService, type CertificateAuthority, type ServingIdentity } from './ca/index.js';
 
 export interface GrpcServerOptions {
@@ -9,6 +9,8 @@ export interface GrpcServerOptions {
   authority: CertificateAuthority;
   /** The config stream (meshConfigService); absent in suites that test the CA alone. */
   meshConfig?: meshWire.MeshConfigServer;
+  /** The agents' telemetry (telemetryService). */
+  telemetry?: telemetryWire.TelemetryServer;
 }
 
 /** The control plane's gRPC port (15012), TLS with a certificate chaining to the mesh root. */
@@ -17,6 +19,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<{ ser
   const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024, 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000 });
   server.addService(wire.CertificateAuthorityService, certificateAuthorityService(options.authority));
   if (options.meshConfig) server.addService(meshWire.MeshConfigService, options.meshConfig);
+  if (options.telemetry) server.addService(telemetryWire.TelemetryService, options.telemetry);
   const credentials = ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(options.serving.certificateChainPem), private_key: Buffer.from(options.serving.privateKeyPem) }], false);
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const port = await new Promise<number>((resolve, reject) =>

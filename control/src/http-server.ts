@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
-import { createAdminServer, listenAdmin, type Logger } from '@weft/api';
+import { createAdminServer, listenAdmin, type AdminFallback, type Logger } from '@weft/api';
 
 export interface HttpServerOptions {
   host: string;
@@ -8,10 +8,12 @@ export interface HttpServerOptions {
   registry: Registry;
   /** Ready to serve: the trust anchor is loaded and the pod watch has listed. */
   isReady: () => boolean;
+  /** The web UI and its API (every path the admin pages do not have). */
+  ui?: AdminFallback;
   log: Logger;
 }
 
-/** The control plane's HTTP port: /healthz, /readyz, /metrics (the UI comes later). */
+/** The control plane's HTTP port: /healthz, /readyz, /metrics, and the web UI. */
 export async function startHttpServer(options: HttpServerOptions): Promise<{ server: Server; port: number }> {
   const server = createAdminServer(
     {
@@ -20,6 +22,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
       '/metrics': async () => ({ status: 200, body: await options.registry.metrics(), type: options.registry.contentType }),
     },
     options.log,
+    options.ui,
   );
   return { server, port: await listenAdmin(server, { host: options.host, port: options.port }) };
 }

@@ -1,6 +1,6 @@
 // weft-control: read settings, load the trust anchor, watch the cluster into the mesh
-// model, serve the CA and the config stream on gRPC (15012) and health and metrics on
-// HTTP (8084); drain on SIGTERM/SIGINT.
+// model, serve the CA, the config stream and the agents' telemetry on gRPC (15012), and
+// the web UI, health and metrics on HTTP (8084); drain on SIGTERM/SIGINT.
 import { createLogger, WeftError } from '@weft/api';
 import { AgentAuthenticator } from './auth/index.js';
 import { AnchorDirectory, CertificateAuthority, CsrAuthorizer, issueServingIdentity, loadTrustAnchor, WorkloadIssuer } from './ca/index.js';
@@ -10,6 +10,8 @@ import { startGrpcServer, stopGrpcServer } from './grpc-server.js';
 import { startHttpServer } from './http-server.js';
 import { AnchorSecret, KubePodDirectory, KubeTokenReviewer, loadKubeConfig, MeshWatches, PolicyStatusWriter, publishTrustBundle } from './kube/index.js';
 import { ConfigDistributor, meshConfigService, MeshModel } from './mesh/index.js';
+import { TelemetryStore, telemetryService } from './telemetry/index.js';
+import { attachLiveUpdates, uiRoutes } from './ui/index.js';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(helpText());
@@ -31,7 +33,9 @@ async function main(): Promise<void> {
   const watches = new MeshWatches({ kubeconfig, model, pods, onPolicy: (object, translated) => policyStatus.observed(object, translated), log });
   watches.start();
   let serving = false;
-  const http = await startHttpServer({ ...config.http, registry: metrics.registry, isReady: () => serving && watches.isReady, log });
+  const telemetry = new TelemetryStore({ resolver: model });
+  const http = await startHttpServer({ ...config.http, registry: metrics.registry, isReady: () => serving && watches.isReady, ui: uiRoutes({ store: telemetry, appDir: config.uiDir, log }), log });
+  const live = attachLiveUpdates({ server: http.server, store: telemetry, log });
   log.info('http listening', { port: http.port });
 
   const store = config.caDir ? new AnchorDirectory(config.caDir) : new AnchorSecret({ kubeconfig, namespace: config.namespace, name: config.caSecret });
@@ -57,7 +61,7 @@ async function main(): Promise<void> {
   const servingIdentity = await issueServingIdentity(anchor, { dns: config.servingNames });
   await watches.ready;
   distributor.start();
-  const grpc = await startGrpcServer({ ...config.grpc, serving: servingIdentity, authority, meshConfig });
+  const grpc = await startGrpcServer({ ...config.grpc, serving: servingIdentity, authority, meshConfig, telemetry: telemetryService({ agents, store: telemetry, log }) });
   serving = true;
   log.info('grpc listening', { port: grpc.port, servingNames: config.servingNames });
 
@@ -67,6 +71,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info('stopping', { signal });
     meshConfig.closeAll();
+    live.close();
     void Promise.allSettled([stopGrpcServer(grpc.server, 5000), new Promise((resolve) => http.server.close(resolve)), watches.stop()]).then(() => {
       log.info('stopped');
       process.exit(0);

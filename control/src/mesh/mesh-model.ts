@@ -130,6 +130,12 @@ export class MeshModel implements ModelReader {
     return this.#policies.values();
   }
 
+  /** The workload (Deployment…, else the pod) a running pod belongs to, for the traffic map. */
+  workloadOf(uid: string): { namespace: string; name: string } | undefined {
+    const pod = this.#pods.get(uid);
+    return pod ? { namespace: pod.namespace, name: pod.workload ?? pod.name } : undefined;
+  }
+
   isEndpoint(uid: string): boolean {
     return (this.#endpointCounts.get(uid) ?? 0) > 0;
   }

@@ -29,6 +29,8 @@ export interface PodFacts {
   /** The pod's own weft.dev/mesh label, if it says enabled or disabled. */
   enrollment?: 'enabled' | 'disabled';
   mode?: PeerAuthenticationMode;
+  /** The workload it belongs to, for the traffic map: its Deployment, StatefulSet, DaemonSet, Job…; unset: the pod itself. */
+  workload?: string;
   /** Being deleted: it keeps its place until it is gone, but a newer pod wins its IP. */
   terminating: boolean;
   createdMs: number;
@@ -111,6 +113,7 @@ export function podFromK8s(pod: V1Pod): PodFacts | undefined {
   const labels = { ...metadata.labels };
   const own = labels[meshLabel];
   const mode = modeOf(labels);
+  const workload = workloadOf(pod);
   return {
     uid,
     name,
@@ -121,9 +124,22 @@ export function podFromK8s(pod: V1Pod): PodFacts | undefined {
     labels,
     ...(own === 'enabled' || own === 'disabled' ? { enrollment: own } : {}),
     ...(mode ? { mode } : {}),
+    ...(workload ? { workload } : {}),
     terminating: metadata.deletionTimestamp !== undefined,
     createdMs: metadata.creationTimestamp ? new Date(metadata.creationTimestamp).getTime() : 0,
   };
+}
+
+/**
+ * The name of what runs the pod: a ReplicaSet's pods belong to its Deployment (the
+ * ReplicaSet is named <deployment>-<pod-template-hash>), other owners by their own name.
+ */
+export function workloadOf(pod: V1Pod): string | undefined {
+  const owner = listOf(pod.metadata?.ownerReferences).find((o) => o.controller === true) ?? listOf(pod.metadata?.ownerReferences)[0];
+  if (!owner?.name) return undefined;
+  const hash = pod.metadata?.labels?.['pod-template-hash'];
+  if (owner.kind === 'ReplicaSet' && hash && owner.name.endsWith(`-${hash}`)) return owner.name.slice(0, -hash.length - 1);
+  return owner.name;
 }
 
 /** Whether a pod's traffic goes through Weft: its own label, else its namespace's; never the mesh's own pods. */
