@@ -314,4 +314,16 @@ describe('MeshModel', () => {
       assert.equal(model.revision, 4);
     });
   });
+
+  it('tells which workload a pod belongs to, by uid or by namespace and name, and forgets a deleted pod', () => {
+    const { model } = syncModel();
+    model.setPod('uid-1', pod('uid-1', '10.0.0.1', { name: 'server-abc-1', workload: 'server' }));
+    model.setPod('uid-2', pod('uid-2', '10.0.0.2', { name: 'loner' }));
+    model.flushNow();
+    assert.deepEqual(model.workloadOf({ uid: 'uid-1', namespace: '', name: '' }), { namespace: 'shop', name: 'server' });
+    assert.deepEqual(model.workloadOf({ uid: '', namespace: 'shop', name: 'server-abc-1' }), { namespace: 'shop', name: 'server' });
+    assert.deepEqual(model.workloadOf({ uid: 'uid-2', namespace: 'shop', name: 'loner' }), { namespace: 'shop', name: 'loner' }, 'a pod of no owner is its own workload');
+    model.setPod('uid-1', undefined);
+    assert.equal(model.workloadOf({ uid: '', namespace: 'shop', name: 'server-abc-1' }), undefined);
+  });
 });

@@ -80,6 +80,8 @@ export class MeshModel implements ModelReader {
   readonly #namespaces = new Map<string, NamespaceFacts>();
   readonly #pods = new Map<string, PodFacts>();
   readonly #podsByNamespace = new Map<string, Set<string>>();
+  /** "<namespace>/<pod name>" → uid. */
+  readonly #podByName = new Map<string, string>();
   readonly #claims = new Map<string, Set<string>>();
   readonly #serviceFacts = new Map<string, ServiceFacts>();
   readonly #slices = new Map<string, SliceFacts>();
@@ -130,9 +132,12 @@ export class MeshModel implements ModelReader {
     return this.#policies.values();
   }
 
-  /** The workload (Deployment…, else the pod) a running pod belongs to, for the traffic map. */
-  workloadOf(uid: string): { namespace: string; name: string } | undefined {
-    const pod = this.#pods.get(uid);
+  /**
+   * The workload (Deployment…, else the pod) a running pod belongs to, for the traffic map:
+   * by its uid, else by its namespace and name (what the agents' metrics carry).
+   */
+  workloadOf(peer: { uid: string; namespace: string; name: string }): { namespace: string; name: string } | undefined {
+    const pod = this.#pods.get(peer.uid) ?? this.#pods.get(this.#podByName.get(`${peer.namespace}/${peer.name}`) ?? '');
     return pod ? { namespace: pod.namespace, name: pod.workload ?? pod.name } : undefined;
   }
 
@@ -162,9 +167,13 @@ export class MeshModel implements ModelReader {
       // Whoever else claims the address may have it now.
       for (const other of this.#claims.get(ip) ?? []) this.#dirtyPods.add(other);
     }
-    if (before) removeFrom(this.#podsByNamespace, before.namespace, uid);
+    if (before) {
+      removeFrom(this.#podsByNamespace, before.namespace, uid);
+      if (this.#podByName.get(`${before.namespace}/${before.name}`) === uid) this.#podByName.delete(`${before.namespace}/${before.name}`);
+    }
     if (facts) {
       this.#pods.set(uid, facts);
+      this.#podByName.set(`${facts.namespace}/${facts.name}`, uid);
       addTo(this.#podsByNamespace, facts.namespace, uid);
       for (const ip of facts.ips) {
         for (const other of this.#claims.get(ip) ?? []) this.#dirtyPods.add(other);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1Endpoint, V1EndpointSlice, V1Namespace, V1ObjectMeta, V1Pod, V1PodSpec, V1PodStatus, V1Service, V1ServicePort, V1ServiceSpec } from '@kubernetes/client-node';
-import { canonicalIp, isEnrolled, namespaceFromK8s, podFromK8s, serviceFromK8s, serviceOf, sliceFromK8s, type NamespaceFacts, type PodFacts, type ServiceFacts, type SliceFacts } from './translate.js';
+import { canonicalIp, isEnrolled, namespaceFromK8s, podFromK8s, serviceFromK8s, serviceOf, sliceFromK8s, workloadOf, type NamespaceFacts, type PodFacts, type ServiceFacts, type SliceFacts } from './translate.js';
 
 const created = new Date('2025-01-02T03:04:05Z');
 
@@ -314,5 +314,18 @@ describe('serviceOf', () => {
   it('resolves an unnamed port through the slice port with no name', () => {
     const unnamed: ServiceFacts = { ...facts, ports: [{ port: 80, targetPort: 'web' }] };
     assert.deepEqual(serviceOf(unnamed, [sliceFacts([{ podUid: 'u1', ready: true }], [['', 8081]])], isWorkload)?.ports, [{ port: 80, targetPort: 8081 }]);
+  });
+});
+
+describe('workloadOf (the traffic map groups pods by what runs them)', () => {
+  const owned = (kind: string, name: string, hash?: string): V1Pod =>
+    pod({ metadata: { uid: 'u', name: 'p', namespace: 'shop', ...(hash ? { labels: { 'pod-template-hash': hash } } : {}), ownerReferences: [{ apiVersion: 'apps/v1', kind, name, uid: 'o', controller: true }] } });
+
+  it('names a ReplicaSet’s pods by their Deployment, other owners by their own name, and a bare pod by nothing', () => {
+    assert.equal(workloadOf(owned('ReplicaSet', 'server-57bd4c7f5c', '57bd4c7f5c')), 'server');
+    assert.equal(workloadOf(owned('ReplicaSet', 'standalone-rs')), 'standalone-rs', 'a ReplicaSet of no Deployment keeps its name');
+    assert.equal(workloadOf(owned('StatefulSet', 'db')), 'db');
+    assert.equal(workloadOf(pod()), undefined);
+    assert.equal(podFromK8s(owned('DaemonSet', 'agent'))?.workload, 'agent');
   });
 });

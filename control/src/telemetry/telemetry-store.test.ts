@@ -34,7 +34,7 @@ function delta(options: { from: TelemetryPeer; to: TelemetryPeer; requests: numb
   };
 }
 
-const store = (): TelemetryStore => new TelemetryStore({ resolver: { workloadOf: (uid) => owners[uid] } });
+const store = (): TelemetryStore => new TelemetryStore({ resolver: { workloadOf: ({ uid }) => owners[uid] } });
 
 describe('quantileMs', () => {
   it('interpolates inside the bucket the rank falls in, as histogram_quantile does', () => {

@@ -1,9 +1,9 @@
 import { healthOf, windowLimits, type EdgeReport, type GraphEdge, type GraphNode, type Health, type TelemetryPeer, type TrafficGraph, type WorkloadDetail, type WorkloadSample } from '@weft/api';
 import { addTotals, EdgeWindow, emptyTotals, latencyOf, slotMs, windowSlots, type EdgeTotals } from './edge-window.js';
 
-/** Which workload (Deployment…, else the pod) a pod belongs to; the model answers for running pods. */
+/** Which workload (Deployment…, else the pod) a pod belongs to — by uid, else by namespace and name; the model answers for running pods. */
 export interface WorkloadResolver {
-  workloadOf(uid: string): { namespace: string; name: string } | undefined;
+  workloadOf(pod: { uid: string; namespace: string; name: string }): { namespace: string; name: string } | undefined;
 }
 
 interface NodeInfo {
@@ -154,7 +154,7 @@ export class TelemetryStore {
 
   #node(peer: TelemetryPeer): NodeInfo {
     const outside = peer.namespace === '';
-    const owner = outside ? undefined : this.#resolver.workloadOf(peer.uid);
+    const owner = outside ? undefined : this.#resolver.workloadOf(peer);
     const namespace = outside ? '' : (owner?.namespace ?? peer.namespace);
     const name = outside ? peer.name : (owner?.name ?? peer.name);
     const id = outside ? `outside/${name}` : `${namespace}/${name}`;
