@@ -6,3 +6,4 @@ export { startAdminServer, type AdminServerOptions } from './admin-server.js';
 export * from './proxy/index.js';
 export * from './control/index.js';
 export { settings as agentSettings } from './config.js';
+export * from './telemetry/index.js';
