@@ -175,3 +175,30 @@ export async function shopPods(kubectl: Kubectl): Promise<Record<'client' | 'lon
     };
   }, 60_000);
 }
+
+/**
+ * The sample app in namespace shop (labelled into the mesh when `enrolled`), once its pods
+ * run — and when enrolled, once every agent has enrolled them — and once the client is
+ * served: a whole second of successful requests (kube-proxy programs the Service a moment
+ * after its endpoints are Ready, so nothing is compared before that).
+ */
+export async function deployShop(kubectl: Kubectl, options: { enrolled: boolean }): Promise<Awaited<ReturnType<typeof shopPods>>> {
+  kubectl(['create', 'namespace', 'shop']);
+  if (options.enrolled) kubectl(['label', 'namespace', 'shop', 'weft.dev/mesh=enabled']);
+  kubectl(['apply', '-f', shopManifest]);
+  const pods = await shopPods(kubectl);
+  if (options.enrolled) {
+    const wanted = [...pods.client, ...pods.servers].map((p) => p.metadata.uid);
+    await eventually('the shop pods to be enrolled', async () => {
+      const enrolled = new Set((await Promise.all(['node1', 'node2'].map(agentState))).flatMap((s) => s.enrolled.map((w) => w.uid)));
+      return wanted.every((uid) => enrolled.has(uid));
+    }, 60_000);
+  }
+  const client = pod(kubectl, 'shop', 'client');
+  await eventually('the client to be served', async () => {
+    const first = await nextTotals(client);
+    const second = await nextTotals(client);
+    return second.ok > first.ok && second.failed === first.failed;
+  }, 60_000);
+  return pods;
+}

@@ -11,7 +11,7 @@ import { startComponent } from '../testbed/processes.js';
 import { ensurePrometheus } from '../testbed/upstream.js';
 import { eventually } from '../testbed/testbed-client.js';
 import { paths, stateDir, testbed } from '../testbed/testbed-config.js';
-import { agentState, nextTotals, pod, shopManifest, shopPods, startMeshTestbed, type Kubectl } from './mesh-testbed.js';
+import { deployShop, nextTotals, pod, startMeshTestbed, type Kubectl } from './mesh-testbed.js';
 
 const prometheusAddress = `${testbed.hostAddress}:19090`;
 /** The sample app's client sends 20 requests a second (RATE of testdata/apps/shop.yaml's http-load). */
@@ -57,15 +57,7 @@ describe('Prometheus scraping the agents (e2e, suite "metrics")', () => {
   before(async () => {
     const built = ensurePrometheus();
     ({ kubectl, stop } = await startMeshTestbed());
-    kubectl(['create', 'namespace', 'shop']);
-    kubectl(['label', 'namespace', 'shop', 'weft.dev/mesh=enabled']);
-    kubectl(['apply', '-f', shopManifest]);
-    const pods = await shopPods(kubectl);
-    const wanted = [...pods.client, ...pods.servers].map((p) => p.metadata.uid);
-    await eventually('the shop pods to be enrolled', async () => {
-      const enrolled = new Set((await Promise.all(['node1', 'node2'].map(agentState))).flatMap((s) => s.enrolled.map((w) => w.uid)));
-      return wanted.every((uid) => enrolled.has(uid));
-    }, 60_000);
+    await deployShop(kubectl, { enrolled: true });
     const config = join(stateDir, 'prometheus.yml');
     writeFileSync(config, prometheusConfig());
     // A testbed component: recorded by PID, so `down` stops it whatever happens here.

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventually, podsOf } from '../testbed/testbed-client.js';
-import { agentMetrics, agentState, nextTotals, pod, sample, shopManifest, shopPods, startMeshTestbed, type Kubectl } from './mesh-testbed.js';
+import { agentMetrics, deployShop, nextTotals, pod, sample, startMeshTestbed, type Kubectl } from './mesh-testbed.js';
 
 const nodes = ['node1', 'node2'];
 const clientId = 'spiffe://cluster.local/ns/shop/sa/client';
@@ -46,15 +46,7 @@ describe('authorization policies (e2e, suite "policy")', () => {
 
   before(async () => {
     ({ kubectl, stop } = await startMeshTestbed());
-    kubectl(['create', 'namespace', 'shop']);
-    kubectl(['label', 'namespace', 'shop', 'weft.dev/mesh=enabled']);
-    kubectl(['apply', '-f', shopManifest]);
-    const pods = await shopPods(kubectl);
-    const wanted = [...pods.client, ...pods.servers].map((p) => p.metadata.uid);
-    await eventually('the shop pods to be enrolled', async () => {
-      const enrolled = new Set((await Promise.all(nodes.map(agentState))).flatMap((s) => s.enrolled.map((w) => w.uid)));
-      return wanted.every((uid) => enrolled.has(uid));
-    }, 60_000);
+    await deployShop(kubectl, { enrolled: true });
   });
 
   after(() => stop());

@@ -9,9 +9,8 @@ import { cgroupRoot } from '../testbed/network.js';
 import { eventually, podsOf, type Pod } from '../testbed/testbed-client.js';
 import { testbed } from '../testbed/testbed-config.js';
 import { helm } from '../testbed/weft-chart.js';
-import { agentState, nextTotals, pod, podPids, shopManifest, shopPods, startMeshTestbed, watchWire, type Kubectl } from './mesh-testbed.js';
+import { deployShop, nextTotals, pod, podPids, startMeshTestbed, watchWire, type Kubectl, type shopPods } from './mesh-testbed.js';
 
-const nodes = ['node1', 'node2'];
 const weftPorts = [15001, 15006, 15008];
 
 /** Every file under a folder, however deep. */
@@ -38,15 +37,7 @@ describe('helm uninstall (e2e, suite "uninstall")', () => {
 
   before(async () => {
     ({ kubectl, stop } = await startMeshTestbed());
-    kubectl(['create', 'namespace', 'shop']);
-    kubectl(['label', 'namespace', 'shop', 'weft.dev/mesh=enabled']);
-    kubectl(['apply', '-f', shopManifest]);
-    pods = await shopPods(kubectl);
-    const wanted = [...pods.client, ...pods.servers].map((p) => p.metadata.uid);
-    await eventually('the shop pods to be enrolled', async () => {
-      const enrolled = new Set((await Promise.all(nodes.map(agentState))).flatMap((s) => s.enrolled.map((w) => w.uid)));
-      return wanted.every((uid) => enrolled.has(uid));
-    }, 60_000);
+    pods = await deployShop(kubectl, { enrolled: true });
   });
 
   after(() => stop());

