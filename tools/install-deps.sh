@@ -10,9 +10,10 @@ die() { printf '[deps] error: %s\n' "$*" >&2; exit 1; }
 # Debian packages: compiler and BPF toolchain (clang, llvm, bpftool, libbpf-dev with its
 # libelf/zlib), UAPI headers (linux-libc-dev), namespaces and links (iproute2, util-linux).
 # The testbed adds openssl (its PKI), unzip (helm from an npm package), iptables and
-# conntrack (kube-proxy). protobuf-compiler runs `make gen` (api/proto).
+# conntrack (kube-proxy). protobuf-compiler runs `make gen` (api/proto). chromium is the
+# real browser the UI's end-to-end test and benchmark drive (through playwright-core).
 packages=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev linux-libc-dev pkg-config g++ make tcpdump
-  iproute2 util-linux python3 openssl unzip iptables conntrack protobuf-compiler)
+  iproute2 util-linux python3 openssl unzip iptables conntrack protobuf-compiler chromium)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -14,8 +14,21 @@ export const chartPath = fileURLToPath(new URL('../../../helm/weft', import.meta
  * builds for them.
  */
 export function testbedValues(): string[] {
-  return ['--set', `agent.cgroupPath=${cgroupRoot()}/$(WEFT_NODE_NAME)`, '--set', `agent.pinRoot=${testbed.bpfPinRoot}/$(WEFT_NODE_NAME)`];
+  return [
+    '--set',
+    `agent.cgroupPath=${cgroupRoot()}/$(WEFT_NODE_NAME)`,
+    '--set',
+    `agent.pinRoot=${testbed.bpfPinRoot}/$(WEFT_NODE_NAME)`,
+    // The host reaches nodes, not pods: the UI is published on a node port.
+    '--set',
+    'control.service.type=NodePort',
+    '--set',
+    `control.service.httpNodePort=${uiNodePort}`,
+  ];
 }
+
+/** Where the testbed's UI is: any node's address, this port. */
+export const uiNodePort = 30084;
 
 /** helm against the running testbed; a failure carries helm's own message. */
 export function helm(args: string[]): string {
