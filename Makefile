@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 NODEDIR := $(shell dirname "$$(dirname "$$(command -v node)")")
-TS_PACKAGES := api native agent control tools bench e2e
+TS_PACKAGES := api native agent control ui tools bench e2e
 # Compiled test files, derived from the sources so a deleted test never runs from dist/.
 tests_of = $(shell find $(TS_PACKAGES) -path '*/node_modules' -prune -o -path '*/dist' -prune -o -name '$(1)' -print 2>/dev/null \
 	| sed -E 's#^(native)/lib/#\1/dist/#; s#/src/#/dist/#; s#\.ts$$#.js#' | sort)
@@ -17,12 +17,12 @@ NODE_TEST = mkdir -p artifacts; status=0; node --test --test-reporter=spec --tes
 	--test-reporter=tap --test-reporter-destination=artifacts/$(1).tap $(2) || status=$$?; \
 	node tools/dist/test-summary.js artifacts/$(1).tap; exit $$status
 
-.PHONY: deps build bpf native ts gen golden lint test test-unit test-privileged test-e2e bench demo clean clean-test-leftovers testbed-up testbed-down testbed-status
+.PHONY: deps build bpf native ts ui gen golden lint test test-unit test-privileged test-e2e bench demo clean clean-test-leftovers testbed-up testbed-down testbed-status
 
 deps:
 	@bash tools/install-deps.sh
 
-build: deps bpf native ts
+build: deps bpf native ts ui
 
 bpf:
 	@$(MAKE) --no-print-directory -C bpf
@@ -32,6 +32,10 @@ native:
 
 ts:
 	@npx tsc -b
+
+## The web app (ui/dist/app), which the control plane serves on :8084.
+ui:
+	@cd ui && npx vite build --logLevel warn
 
 ## Regenerates api/src/gen from api/proto (protoc + ts-proto); lint fails if it drifted.
 gen: deps
@@ -71,6 +75,7 @@ bench: build
 	node bench/dist/push-bench.js
 	bash bench/scripts/build-fortio.sh >/dev/null
 	node bench/dist/datapath-bench.js
+	node bench/dist/ui-bench.js
 
 demo:
 	@echo "make demo: not available yet — it needs the Kubernetes testbed, the Helm chart and the CLI (issues 3, 7, 9)." >&2
