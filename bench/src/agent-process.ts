@@ -19,6 +19,8 @@ export interface AgentProcessOptions {
   caServerName: string;
   trustBundlePath: string;
   tokenPath: string;
+  /** Opt-in: a folder where the agent writes a V8 CPU profile (`--cpu-prof`) when it exits. */
+  cpuProfileDir?: string | undefined;
 }
 
 export interface AgentDebugState {
@@ -57,7 +59,8 @@ export class AgentProcess {
   static start(options: AgentProcessOptions): AgentProcess {
     // Only the agent's own settings: nothing WEFT_* of the bench's environment leaks in.
     const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WEFT_')));
-    const child = spawn(process.execPath, [agentMainPath], {
+    const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=weft-agent-${options.node}.cpuprofile`];
+    const child = spawn(process.execPath, [...profile, agentMainPath], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: {
         ...environment,

@@ -33,6 +33,15 @@ const caServerName = 'weft-control.weft-system.svc';
 const nodeNames: NodeName[] = ['node1', 'node2'];
 const holdConnections = fileURLToPath(new URL('./fixtures/hold-connections.js', import.meta.url));
 
+/**
+ * Opt-in, for finding where the agents spend their time: `--cpu-prof=<folder>` has each
+ * agent write a V8 CPU profile there when it stops (open it in Chrome DevTools).
+ */
+const cpuProfileDir = process.argv
+  .slice(2)
+  .find((argument) => argument.startsWith('--cpu-prof='))
+  ?.slice('--cpu-prof='.length);
+
 const progress = (line: string): void => void process.stdout.write(`[datapath] ${line}\n`);
 /** The machine's 1, 5 and 15 minute load averages: other work on its 2 cores moves every figure. */
 const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -307,6 +316,7 @@ async function main(): Promise<void> {
         caServerName,
         trustBundlePath,
         tokenPath,
+        cpuProfileDir,
       });
       // Before the lab (added earlier, so undone later): the agent must be gone before its cgroup and pins.
       teardown.add(`weft-agent ${node}`, async () => {

@@ -1,4 +1,5 @@
 import type { HttpExchange, HttpObserverOptions } from './http-exchange.js';
+import { GiveUp, parseRequestLine, parseStatusLine, readHeaderLine, type MessageHead } from './http1-head.js';
 
 /** Heads and trailer sections longer than this are abuse or garbage, not HTTP worth watching. */
 const MAX_SECTION_BYTES = 64 * 1024;
@@ -8,29 +9,15 @@ const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 const LF = 0x0a;
 const CR = 0x0d;
 
-/** Thrown inside the observer only, to unwind to `client`/`server` and give up on the connection. */
-class GiveUp extends Error {}
-
 /** Where a reader is in its stream: Held keeps bytes unread, Stopped drops them. */
 const enum ReadState { Head, Body, ChunkSize, ChunkData, ChunkEnd, Trailers, UntilClose, Held, Stopped }
-
-/** The parts of a message head the observer needs (method and target of requests, status of responses). */
-interface MessageHead {
-  method: string;
-  target: string;
-  status: number;
-  host: string | undefined;
-  contentLength: number | undefined;
-  /** Transfer-Encoding: absent, ending in chunked, or ending in anything else (RFC 9112 §6.3). */
-  coding: 'none' | 'chunked' | 'other';
-  upgrade: boolean;
-}
 
 /** How a message's body is delimited, as the head and its request decide: a length, or how else. */
 type Framing = number | 'chunked' | 'until-close' | 'interim';
 
 interface MessageEvents {
-  startLine(text: string): MessageHead;
+  /** Parses the start line `text[start..end)` (no CR or LF) into a new head. */
+  startLine(text: string, start: number, end: number): MessageHead;
   head(head: MessageHead, startMs: number, now: number): Framing;
   end(now: number): void;
 }
@@ -170,7 +157,7 @@ class MessageReader {
   #headLine(text: string, start: number, end: number, now: number): void {
     if (end > start) {
       if (this.#head) readHeaderLine(this.#head, text, start, end);
-      else this.#head = this.#events.startLine(text.slice(start, end));
+      else this.#head = this.#events.startLine(text, start, end);
     } else if (this.#head) {
       this.#endHead(this.#head, now);
     } else {
@@ -205,63 +192,6 @@ class MessageReader {
     this.#beginSection(ReadState.Head);
     this.#events.end(now);
   }
-}
-
-function parseRequestLine(text: string): MessageHead {
-  const [, method, target] = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\S+) HTTP\/1\.\d$/.exec(text) ?? [];
-  if (method === undefined || target === undefined) throw new GiveUp();
-  return { ...EMPTY_HEAD, method, target };
-}
-
-function parseStatusLine(text: string): MessageHead {
-  const status = /^HTTP\/1\.\d ([1-9]\d\d)(?: |$)/.exec(text)?.[1];
-  if (status === undefined) throw new GiveUp();
-  return { ...EMPTY_HEAD, status: Number(status) };
-}
-
-const EMPTY_HEAD: MessageHead = { method: '', target: '', status: 0, host: undefined, contentLength: undefined, coding: 'none', upgrade: false };
-
-function parseContentLength(value: string): number {
-  const single = /^[ \t]*(\d{1,15})[ \t]*$/.exec(value);
-  if (single) return Number(single[1]);
-  // A list of identical values is tolerated (RFC 9110 §8.6); anything else is not a length.
-  const [first = '', ...rest] = value.split(',').map((part) => part.trim());
-  if (!/^\d{1,15}$/.test(first) || rest.some((part) => part !== first)) throw new GiveUp();
-  return Number(first);
-}
-
-/** RFC 9110 §5.6.2 tchar by character code: header names are checked as they are scanned. */
-const TOKEN = new Uint8Array(128);
-for (let code = 0x21; code < 0x7f; code++) TOKEN[code] = '"(),/:;<=>?@[\\]{}'.includes(String.fromCharCode(code)) ? 0 : 1;
-
-/** Notes the header fields that decide framing; any other line need only be well formed. */
-function readHeaderLine(head: MessageHead, text: string, start: number, end: number): void {
-  const first = text.charCodeAt(start);
-  if (first === 0x20 || first === 0x09) return; // obsolete line folding: a continuation of a header we skip
-  let colon = start;
-  while (colon < end && TOKEN[text.charCodeAt(colon)] === 1) colon++;
-  if (colon === start || text.charCodeAt(colon) !== 0x3a || colon >= end) throw new GiveUp();
-  if (nameIs(text, start, colon, 'content-length')) {
-    const length = parseContentLength(text.slice(colon + 1, end));
-    if (head.contentLength !== undefined && head.contentLength !== length) throw new GiveUp();
-    head.contentLength = length;
-  } else if (nameIs(text, start, colon, 'transfer-encoding')) {
-    head.coding = /(?:^|,)[ \t]*chunked[ \t]*$/i.test(text.slice(colon + 1, end)) ? 'chunked' : 'other';
-  } else if (nameIs(text, start, colon, 'connection')) {
-    if (/(?:^|,)[ \t]*upgrade[ \t]*(?:,|$)/i.test(text.slice(colon + 1, end))) head.upgrade = true;
-  } else if (nameIs(text, start, colon, 'host')) {
-    head.host = text.slice(colon + 1, end).trim();
-  }
-}
-
-/** Whether the name in `text[start..colon)` is `lowercase`, ignoring ASCII case, without making a string. */
-function nameIs(text: string, start: number, colon: number, lowercase: string): boolean {
-  if (colon - start !== lowercase.length) return false;
-  // Setting 0x20 lowercases letters and leaves '-' alone; the name is a token already.
-  for (let index = 0; index < lowercase.length; index++) {
-    if ((text.charCodeAt(start + index) | 0x20) !== lowercase.charCodeAt(index)) return false;
-  }
-  return true;
 }
 
 /** A request waiting for (the end of) its response. */

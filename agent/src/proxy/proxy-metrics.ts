@@ -1,5 +1,6 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import type { HttpExchange } from './http-exchange.js';
+import { TalliedHistogram, type HistogramSeries } from './tallied-histogram.js';
 
 /** One side of a connection as metrics name it; "unknown" where the mesh does not know it. */
 export interface MetricPeer {
@@ -38,21 +39,89 @@ function connectionValues(labels: ConnectionLabels): Record<ConnectionLabelName,
   };
 }
 
+/** The requests of one label set: counted in `series`, `counted` of them already passed to the counter. */
+interface RequestSeries {
+  series: HistogramSeries;
+  counted: number;
+}
+
+type ConnectionValues = Readonly<Record<ConnectionLabelName, string>>;
+
+/** What a ConnectionMetrics writes to: the per-connection counters and the request series. */
+interface ConnectionMetricsParts {
+  values: ConnectionValues;
+  opened: Counter<ConnectionLabelName>;
+  closed: Counter<ConnectionLabelName>;
+  sent: Counter<ConnectionLabelName>;
+  received: Counter<ConnectionLabelName>;
+  /** The series of this connection's label set with a protocol and a status (made on first use). */
+  requestSeries: (protocol: string, status: number | undefined) => RequestSeries;
+}
+
+/** Protocol label → small integer, for the per-connection cache key. */
+const protocolCodes = { http1: 0, http2: 1, grpc: 2 } as const;
+
+/**
+ * The metrics of one proxied connection under one label set, its label values bound once:
+ * a request costs a map lookup and a few increments, no label object and no hashing.
+ */
+export class ConnectionMetrics {
+  readonly #parts: ConnectionMetricsParts;
+  /** By protocol and status code: the few series this connection's requests fall in. */
+  readonly #requests = new Map<number, RequestSeries>();
+
+  constructor(parts: ConnectionMetricsParts) {
+    this.#parts = parts;
+  }
+
+  opened(): void {
+    this.#parts.opened.inc(this.#parts.values);
+  }
+
+  closed(bytes: { sent: number; received: number }): void {
+    const { values } = this.#parts;
+    this.#parts.closed.inc(values);
+    this.#parts.sent.inc(values, bytes.sent);
+    this.#parts.received.inc(values, bytes.received);
+  }
+
+  request(exchange: HttpExchange): void {
+    const protocol = exchange.grpcStatus === undefined ? exchange.protocol : 'grpc';
+    // Status codes are integers 100–999: with the protocol in the low bits, one number says both.
+    const key = (exchange.status ?? 0) * 4 + protocolCodes[protocol];
+    let request = this.#requests.get(key);
+    if (!request) {
+      request = this.#parts.requestSeries(protocol, exchange.status);
+      this.#requests.set(key, request);
+    }
+    request.series.observe(exchange.durationSeconds);
+  }
+}
+
 /** The golden metrics of the proxy: requests, latency, TCP connections and bytes, denials. */
 export class ProxyMetrics {
   readonly #requests: Counter<RequestLabelName>;
-  readonly #duration: Histogram<RequestLabelName>;
+  readonly #duration: TalliedHistogram;
   readonly #opened: Counter<ConnectionLabelName>;
   readonly #closed: Counter<ConnectionLabelName>;
   readonly #failed: Counter<'direction' | 'reason'>;
   readonly #sent: Counter<ConnectionLabelName>;
   readonly #received: Counter<ConnectionLabelName>;
   readonly #denied: Counter<'direction' | 'reason' | 'policy'>;
+  /** Every request label set seen, by its values: shared by all the connections that have it. */
+  readonly #requestSeries = new Map<string, RequestSeries>();
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.#requests = new Counter({ name: 'weft_requests_total', help: 'HTTP requests, by source and destination workload and response code', labelNames: requestLabelNames, registers });
-    this.#duration = new Histogram({
+    this.#requests = new Counter({
+      name: 'weft_requests_total',
+      help: 'HTTP requests, by source and destination workload and response code',
+      labelNames: requestLabelNames,
+      registers,
+      // Requests are counted in their series (the histogram's count); the counter catches up when scraped.
+      collect: () => this.#countRequests(),
+    });
+    this.#duration = new TalliedHistogram({
       name: 'weft_request_duration_seconds',
       help: 'HTTP request latency, from the first request byte to the end of the response',
       labelNames: requestLabelNames,
@@ -67,15 +136,18 @@ export class ProxyMetrics {
     this.#denied = new Counter({ name: 'weft_authorization_denials_total', help: 'Connections refused by authorization, by reason and policy', labelNames: ['direction', 'reason', 'policy'], registers });
   }
 
-  opened(labels: ConnectionLabels): void {
-    this.#opened.inc(connectionValues(labels));
-  }
-
-  closed(labels: ConnectionLabels, bytes: { sent: number; received: number }): void {
+  /** The metrics of one connection under `labels`: its opening, close, bytes and requests. */
+  connection(labels: ConnectionLabels): ConnectionMetrics {
     const values = connectionValues(labels);
-    this.#closed.inc(values);
-    this.#sent.inc(values, bytes.sent);
-    this.#received.inc(values, bytes.received);
+    const connectionKey = connectionLabelNames.map((name) => values[name]).join('\n');
+    return new ConnectionMetrics({
+      values,
+      opened: this.#opened,
+      closed: this.#closed,
+      sent: this.#sent,
+      received: this.#received,
+      requestSeries: (protocol, status) => this.#requestSeriesOf(connectionKey, values, protocol, status),
+    });
   }
 
   failed(direction: ConnectionLabels['direction'], reason: string): void {
@@ -86,15 +158,27 @@ export class ProxyMetrics {
     this.#denied.inc({ direction, reason, policy });
   }
 
-  request(labels: ConnectionLabels, exchange: HttpExchange): void {
-    const status = exchange.status;
-    const values = {
-      ...connectionValues(labels),
-      protocol: exchange.grpcStatus === undefined ? exchange.protocol : 'grpc',
-      response_code: status === undefined ? 'none' : String(status),
-      response_class: status === undefined ? 'none' : `${Math.floor(status / 100)}xx`,
-    };
-    this.#requests.inc(values);
-    this.#duration.observe(values, exchange.durationSeconds);
+  #requestSeriesOf(connectionKey: string, values: ConnectionValues, protocol: string, status: number | undefined): RequestSeries {
+    const key = `${connectionKey}\n${protocol}\n${status ?? 'none'}`;
+    let request = this.#requestSeries.get(key);
+    if (!request) {
+      const labels: Record<RequestLabelName, string> = {
+        ...values,
+        protocol,
+        response_code: status === undefined ? 'none' : String(status),
+        response_class: status === undefined ? 'none' : `${Math.floor(status / 100)}xx`,
+      };
+      request = { series: this.#duration.series(labels), counted: 0 };
+      this.#requestSeries.set(key, request);
+    }
+    return request;
+  }
+
+  #countRequests(): void {
+    for (const request of this.#requestSeries.values()) {
+      const count = request.series.count;
+      if (count > request.counted) this.#requests.inc(request.series.labels, count - request.counted);
+      request.counted = count;
+    }
   }
 }

@@ -16,49 +16,66 @@ export interface SpliceOptions {
   onServerData?: (chunk: Buffer) => void;
 }
 
+/** What one direction adds up. */
+interface Direction {
+  bytes: number;
+}
+
+/**
+ * Moves one direction: each chunk read is counted, shown to the observer and written in
+ * the same call, with one 'data' listener (an emitter with two clones its listener list
+ * for every chunk). A full writer pauses the reader until it drains; the reader's end
+ * ends the writer (half-close), and the other direction goes on.
+ */
+function forward(from: Duplex, to: Duplex, direction: Direction, observe: ((chunk: Buffer) => void) | undefined): void {
+  from.on('data', (chunk: Buffer) => {
+    direction.bytes += chunk.length;
+    observe?.(chunk);
+    // A destroyed writer takes the reader down with it (splice's close handling): drop the rest.
+    if (!to.destroyed && !to.write(chunk)) from.pause();
+  });
+  to.on('drain', () => from.resume());
+  from.once('end', () => to.end());
+}
+
 /**
  * Joins two streams both ways until both directions have ended. Half-close is kept: when
  * one side ends its writing, the other side's writing is ended and the reverse direction
  * goes on. An error on either side destroys both. Resolves once both are closed.
  */
 export function splice(client: Duplex, server: Duplex, options: SpliceOptions = {}): Promise<SpliceResult> {
-  const result: SpliceResult = { sent: 0, received: 0 };
+  const sent: Direction = { bytes: 0 };
+  const received: Direction = { bytes: 0 };
+  let error: Error | undefined;
   return new Promise((resolve) => {
     let closed = 0;
-    const fail = (error: Error): void => {
-      result.error ??= error;
+    const fail = (cause: Error): void => {
+      error ??= cause;
       client.destroy();
       server.destroy();
     };
     const onClose = (): void => {
-      if (++closed === 2) resolve(result);
+      if (++closed < 2) return;
+      resolve(error ? { sent: sent.bytes, received: received.bytes, error } : { sent: sent.bytes, received: received.bytes });
     };
-    client.on('data', (chunk: Buffer) => {
-      result.sent += chunk.length;
-      options.onClientData?.(chunk);
-    });
-    server.on('data', (chunk: Buffer) => {
-      result.received += chunk.length;
-      options.onServerData?.(chunk);
-    });
     client.on('error', fail);
     server.on('error', fail);
-    client.once('close', onClose);
-    server.once('close', onClose);
     // A stream that closed before its end arrived (reset) takes the other with it.
     client.once('close', () => {
       if (!client.readableEnded || !client.writableFinished) server.destroy();
+      onClose();
     });
     server.once('close', () => {
       if (!server.readableEnded || !server.writableFinished) client.destroy();
+      onClose();
     });
     if (options.clientPrefix && options.clientPrefix.length > 0) {
-      result.sent += options.clientPrefix.length;
+      sent.bytes += options.clientPrefix.length;
       options.onClientData?.(options.clientPrefix);
       server.write(options.clientPrefix);
     }
-    client.pipe(server);
-    server.pipe(client);
+    forward(client, server, sent, options.onClientData);
+    forward(server, client, received, options.onServerData);
     client.resume();
     server.resume();
   });
