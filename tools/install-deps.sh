@@ -11,9 +11,10 @@ die() { printf '[deps] error: %s\n' "$*" >&2; exit 1; }
 # libelf/zlib), UAPI headers (linux-libc-dev), namespaces and links (iproute2, util-linux).
 # The testbed adds openssl (its PKI), unzip (helm from an npm package), iptables and
 # conntrack (kube-proxy). protobuf-compiler runs `make gen` (api/proto). chromium is the
-# real browser the UI's end-to-end test and benchmark drive (through playwright-core).
+# real browser the UI's end-to-end test and benchmark drive (through playwright-core), with a
+# font for the lock the map draws on mTLS edges.
 packages=(clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev linux-libc-dev pkg-config g++ make tcpdump
-  iproute2 util-linux python3 openssl unzip iptables conntrack protobuf-compiler chromium)
+  iproute2 util-linux python3 openssl unzip iptables conntrack protobuf-compiler chromium fonts-noto-color-emoji)
 
 missing=()
 for p in "${packages[@]}"; do

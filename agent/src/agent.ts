@@ -2,6 +2,7 @@ import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '@weft/api';
 import { CaptureManager, captureDefaults, type CaptureOptions, type CapturedConnection } from './capture/index.js';
 import { WorkloadIdentities, type CertificateSigner } from './identity/index.js';
+import type { EdgeStats } from './telemetry/index.js';
 import { HbonePool } from './proxy/hbone-pool.js';
 import { InboundProxy } from './proxy/inbound.js';
 import { OutboundProxy } from './proxy/outbound.js';
@@ -25,6 +26,8 @@ export interface AgentOptions {
    * agents on other nodes may still open tunnels to it from a state one update older.
    */
   drainMs?: number;
+  /** Where the proxy also counts for the control plane's traffic map (with a TelemetryReporter). */
+  edges?: EdgeStats;
 }
 
 export interface EnrolledWorkloadState {
@@ -64,7 +67,7 @@ export class Agent {
     this.#options = options;
     const { log } = options;
     collectDefaultMetrics({ register: this.registry, prefix: 'weft_agent_' });
-    const metrics = new ProxyMetrics(this.registry);
+    const metrics = new ProxyMetrics(this.registry, options.edges ? { edges: options.edges } : {});
     this.#identities = new WorkloadIdentities({ signer: options.signer, ...(options.identityBackoff ? { backoff: options.identityBackoff } : {}) });
     const contexts = new TlsContexts(options.trustBundlePem);
     const mark = options.capture.agentMark ?? captureDefaults.agentMark;

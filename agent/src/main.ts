@@ -11,6 +11,7 @@ import { helpText, readConfig } from './config.js';
 import { ControlPlaneSource } from './control/index.js';
 import { GrpcCertificateSigner } from './identity/index.js';
 import { loadStaticConfig, StaticConfigSource } from './state/index.js';
+import { EdgeStats, TelemetryReporter } from './telemetry/index.js';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(helpText());
@@ -33,7 +34,10 @@ async function main(): Promise<void> {
   }
   const token = async (): Promise<string> => (await readFile(config.ca.tokenPath, 'utf8')).trim();
   const signer = new GrpcCertificateSigner({ address: config.ca.address, serverName: config.ca.serverName, trustBundlePem, token });
+  // Telemetry for the traffic map goes to the control plane, so only when following it.
+  const edges = config.staticConfig ? undefined : new EdgeStats();
   const agent = Agent.start({
+    ...(edges ? { edges } : {}),
     node: config.node,
     capture: { objectPath: config.objectPath, cgroupPath: config.cgroupPath, pinRoot: config.pinRoot },
     signer,
@@ -52,9 +56,12 @@ async function main(): Promise<void> {
     const netns = new PodNetnsFinder({ procRoot: config.procRoot });
     const fromControl = new ControlPlaneSource({ agent, node: config.node, netns, address: config.ca.address, serverName: config.ca.serverName, trustBundlePem, token, log });
     fromControl.start();
-    status = () => fromControl.status();
+    const reporter = edges ? new TelemetryReporter({ address: config.ca.address, serverName: config.ca.serverName, trustBundlePem, token, stats: edges, log }) : undefined;
+    reporter?.start();
+    status = () => ({ ...fromControl.status(), telemetry: reporter?.status() });
     source = {
       stop: () => {
+        reporter?.stop();
         fromControl.stop();
         netns.releaseAll();
       },

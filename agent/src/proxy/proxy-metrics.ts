@@ -1,4 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
+import type { TelemetryPeer } from '@weft/api';
+import type { EdgeCounter, EdgeStats } from '../telemetry/edge-stats.js';
 import type { HttpExchange } from './http-exchange.js';
 import { TalliedHistogram, type HistogramSeries } from './tallied-histogram.js';
 
@@ -56,6 +58,8 @@ interface ConnectionMetricsParts {
   received: Counter<ConnectionLabelName>;
   /** The series of this connection's label set with a protocol and a status (made on first use). */
   requestSeries: (protocol: string, status: number | undefined) => RequestSeries;
+  /** The same counts for the control plane's traffic map, when the agent reports telemetry. */
+  edge: EdgeCounter | undefined;
 }
 
 /** Protocol label → small integer, for the per-connection cache key. */
@@ -76,6 +80,7 @@ export class ConnectionMetrics {
 
   opened(): void {
     this.#parts.opened.inc(this.#parts.values);
+    this.#parts.edge?.opened();
   }
 
   closed(bytes: { sent: number; received: number }): void {
@@ -83,6 +88,7 @@ export class ConnectionMetrics {
     this.#parts.closed.inc(values);
     this.#parts.sent.inc(values, bytes.sent);
     this.#parts.received.inc(values, bytes.received);
+    this.#parts.edge?.bytes(bytes.sent, bytes.received);
   }
 
   request(exchange: HttpExchange): void {
@@ -95,7 +101,16 @@ export class ConnectionMetrics {
       this.#requests.set(key, request);
     }
     request.series.observe(exchange.durationSeconds);
+    // A failed gRPC call counts as a 5xx on the map, whatever its HTTP status.
+    const status = exchange.grpcStatus !== undefined && exchange.grpcStatus !== 0 ? 500 : (exchange.status ?? 0);
+    this.#parts.edge?.request(status, exchange.durationSeconds);
   }
+}
+
+/** A peer as the telemetry names it: outside the mesh ("unknown" namespace) it has no namespace. */
+function telemetryPeer(peer: MetricPeer): TelemetryPeer {
+  const outside = peer.namespace === unknownPeer.namespace;
+  return { namespace: outside ? '' : peer.namespace, name: peer.workload, uid: '', identity: peer.identity === unknownPeer.identity ? '' : peer.identity };
 }
 
 /** The golden metrics of the proxy: requests, latency, TCP connections and bytes, denials. */
@@ -110,8 +125,11 @@ export class ProxyMetrics {
   readonly #denied: Counter<'direction' | 'reason' | 'policy'>;
   /** Every request label set seen, by its values: shared by all the connections that have it. */
   readonly #requestSeries = new Map<string, RequestSeries>();
+  readonly #edges: EdgeStats | undefined;
 
-  constructor(registry: Registry) {
+  /** `edges`: where the traffic map's counts go too (the agent's telemetry), when it reports. */
+  constructor(registry: Registry, options: { edges?: EdgeStats } = {}) {
+    this.#edges = options.edges;
     const registers = [registry];
     this.#requests = new Counter({
       name: 'weft_requests_total',
@@ -147,6 +165,12 @@ export class ProxyMetrics {
       sent: this.#sent,
       received: this.#received,
       requestSeries: (protocol, status) => this.#requestSeriesOf(connectionKey, values, protocol, status),
+      edge: this.#edges?.counter({
+        reporter: labels.direction === 'outbound' ? 'source' : 'destination',
+        source: telemetryPeer(labels.source),
+        destination: telemetryPeer(labels.destination),
+        mtls: labels.mtls,
+      }),
     });
   }
 
