@@ -78,7 +78,7 @@ bench: build
 	node bench/dist/ui-bench.js
 
 demo:
-	@echo "make demo: not available yet — it needs the Kubernetes testbed, the Helm chart and the CLI (issues 3, 7, 9)." >&2
+	@echo "make demo: not available yet — the testbed, the chart and the UI exist; the demo script and the weft CLI (issue 9) do not." >&2
 	@exit 1
 
 clean:
