@@ -8,3 +8,4 @@ export * from './mesh/index.js';
 export * from './ui/traffic-graph.js';
 export * as telemetryWire from './gen/weft/telemetry/v1/telemetry.js';
 export { latencyBoundsMs, reportFromWire, reportToWire, TelemetryWireError, type EdgeDelta, type EdgeReport, type TelemetryPeer } from './telemetry/edge-report.js';
+export * from './ui/stats-table.js';

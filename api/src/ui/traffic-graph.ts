@@ -3,6 +3,8 @@
  *
  *   GET  /api/v1/graph?window=<seconds>&namespace=<ns>   → TrafficGraph
  *   GET  /api/v1/workloads/<namespace>/<name>?window=<s> → WorkloadDetail (404 if unknown)
+ *   GET  /api/v1/stats?by=<workload|pod|namespace>&namespace=<ns>&name=<name>&window=<s>
+ *                                                         → StatsTable (stats-table.ts; `weft stat`)
  *   WS   /api/v1/live                                     → LiveMessage, every `intervalSeconds`;
  *                                                           the client may send a LiveRequest
  *   GET  /  (and any other path)                          → the web app

@@ -1,5 +1,6 @@
-import { healthOf, windowLimits, type EdgeReport, type GraphEdge, type GraphNode, type Health, type TelemetryPeer, type TrafficGraph, type WorkloadDetail, type WorkloadSample } from '@weft/api';
+import { healthOf, windowLimits, type EdgeReport, type StatsTable, type GraphEdge, type GraphNode, type Health, type TelemetryPeer, type TrafficGraph, type WorkloadDetail, type WorkloadSample } from '@weft/api';
 import { addTotals, EdgeWindow, emptyTotals, latencyOf, slotMs, windowSlots, type EdgeTotals } from './edge-window.js';
+import { PodInbound, type StatsQuery } from './pod-inbound.js';
 
 /** Which workload (Deployment…, else the pod) a pod belongs to — by uid, else by namespace and name; the model answers for running pods. */
 export interface WorkloadResolver {
@@ -38,6 +39,7 @@ export class TelemetryStore {
   readonly #resolver: WorkloadResolver;
   readonly #nodes = new Map<string, NodeInfo>();
   readonly #edges = new Map<string, EdgeEntry>();
+  readonly #pods = new PodInbound();
   /** The newest interval end any agent reported: every window ends here. */
   #latestMs = 0;
   #ingested = 0;
@@ -48,6 +50,11 @@ export class TelemetryStore {
 
   get edgeCount(): number {
     return this.#edges.size;
+  }
+
+  /** Destination pods whose inbound traffic is kept (for `stats`). */
+  get podCount(): number {
+    return this.#pods.size;
   }
 
   ingest(report: EdgeReport): void {
@@ -65,6 +72,7 @@ export class TelemetryStore {
       const window = (edge.reported[delta.reporter] ??= new EdgeWindow());
       // The middle of the interval decides its slot: a report straddling two slots counts once.
       window.add(delta, startMs + report.intervalMs / 2);
+      this.#pods.add(delta, startMs + report.intervalMs / 2, startMs, target.name);
     }
     this.#latestMs = Math.max(this.#latestMs, report.intervalEndMs);
     if (++this.#ingested % 256 === 0) this.#prune();
@@ -88,6 +96,12 @@ export class TelemetryStore {
     }
     const namespaces = [...new Set([...this.#nodes.values()].map((n) => n.namespace).filter(Boolean))].sort();
     return { at: to, windowSeconds: query.windowSeconds, namespaces, nodes: [...nodes.values()].map((n) => this.#nodeOf(n, inbound.get(n.id))), edges };
+  }
+
+  /** Golden metrics of inbound traffic per workload, pod or namespace (`weft stat`). */
+  stats(query: StatsQuery & { windowSeconds: number }): StatsTable {
+    const { from, to } = this.#span(query.windowSeconds);
+    return { at: to, windowSeconds: query.windowSeconds, by: query.by, rows: this.#pods.rows(query, from, to) };
   }
 
   workload(namespace: string, name: string, windowSeconds: number): WorkloadDetail | undefined {
@@ -174,6 +188,7 @@ export class TelemetryStore {
       const last = Math.max(entry.reported.destination?.lastSlot ?? -1, entry.reported.source?.lastSlot ?? -1);
       if (last < oldest) this.#edges.delete(id);
     }
+    this.#pods.prune(this.#latestMs);
     const named = new Set([...this.#edges.values()].flatMap((e) => [e.source.id, e.target.id]));
     for (const id of this.#nodes.keys()) if (!named.has(id)) this.#nodes.delete(id);
   }

@@ -1,7 +1,7 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
-import { dnsLabel, windowLimits, type AdminFallback, type Logger } from '@weft/api';
+import { dnsLabel, windowLimits, type AdminFallback, type Logger, type StatsGrouping } from '@weft/api';
 import type { TelemetryStore } from '../telemetry/telemetry-store.js';
 
 export interface UiRoutesOptions {
@@ -40,6 +40,20 @@ export function parseWindowQuery(params: URLSearchParams): { windowSeconds: numb
   return { windowSeconds, ...(namespace ? { namespace } : {}) };
 }
 
+const groupings: readonly StatsGrouping[] = ['workload', 'pod', 'namespace'];
+
+/** `by`, `name`, `window` and `namespace` of a stats query, or the reason they cannot be used. */
+export function parseStatsQuery(params: URLSearchParams): { by: StatsGrouping; windowSeconds: number; namespace?: string; name?: string } | { error: string } {
+  const window = parseWindowQuery(params);
+  if ('error' in window) return window;
+  const byText = params.get('by') ?? 'workload';
+  const by = groupings.find((g) => g === byText);
+  if (!by) return { error: `by=${byText} must be one of ${groupings.join(', ')}` };
+  const name = params.get('name') ?? undefined;
+  if (name !== undefined && name !== '' && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) return { error: `name=${name} is not a Kubernetes object name` };
+  return { ...window, by, ...(name ? { name } : {}) };
+}
+
 /**
  * The UI's HTTP side on the control plane's port (contract: api/src/ui/traffic-graph.ts):
  * the REST API from the telemetry store, and the web app's files, any other path being the
@@ -72,6 +86,12 @@ export function uiRoutes(options: UiRoutesOptions): AdminFallback {
         else json(response, 200, store.graph(query));
         return true;
       }
+      if (path === '/api/v1/stats') {
+        const query = parseStatsQuery(url.searchParams);
+        if ('error' in query) json(response, 400, { error: query.error });
+        else json(response, 200, store.stats(query));
+        return true;
+      }
       const workload = /^\/api\/v1\/workloads\/([^/]+)\/([^/]+)$/.exec(path);
       if (workload) {
         const query = parseWindowQuery(url.searchParams);
@@ -86,7 +106,7 @@ export function uiRoutes(options: UiRoutesOptions): AdminFallback {
         return true;
       }
       if (path.startsWith('/api/')) {
-        json(response, 404, { error: `${path} is not part of the API: /api/v1/graph, /api/v1/workloads/<namespace>/<name>, /api/v1/live` });
+        json(response, 404, { error: `${path} is not part of the API: /api/v1/graph, /api/v1/stats, /api/v1/workloads/<namespace>/<name>, /api/v1/live` });
         return true;
       }
       serveFile(request, response, path);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
-import { createLogger, latencyBoundsMs, type LiveMessage, type TrafficGraph } from '@weft/api';
+import { createLogger, latencyBoundsMs, type LiveMessage, type StatsTable, type TrafficGraph } from '@weft/api';
 import { startHttpServer } from '../http-server.js';
 import { Registry } from 'prom-client';
 import { TelemetryStore } from '../telemetry/telemetry-store.js';
@@ -81,13 +81,27 @@ describe('the UI server (REST, files, WebSocket)', () => {
     assert.equal((JSON.parse(page.body) as { inbound: unknown[] }).inbound.length, 1);
   });
 
+  it('answers the stats of inbound traffic by workload, pod and namespace (weft stat)', async () => {
+    const byWorkload = JSON.parse((await get(port, '/api/v1/stats')).body) as StatsTable;
+    assert.equal(byWorkload.by, 'workload');
+    assert.deepEqual(byWorkload.rows.map((r) => `${r.namespace}/${r.name}`), ['billing/server', 'shop/server']);
+    const shop = JSON.parse((await get(port, '/api/v1/stats?by=namespace&namespace=shop&window=30')).body) as StatsTable;
+    assert.deepEqual([shop.by, shop.windowSeconds, shop.rows.map((r) => r.name)], ['namespace', 30, ['shop']]);
+    const named = JSON.parse((await get(port, '/api/v1/stats?by=workload&name=server&namespace=billing')).body) as StatsTable;
+    assert.deepEqual(named.rows.map((r) => r.namespace), ['billing']);
+  });
+
   it('refuses bad queries with the reason, and names the API for unknown paths', async () => {
     for (const [path, status, text] of [
       ['/api/v1/graph?window=5', 400, 'window=5 must be a whole number of seconds from 10 to 900'],
       ['/api/v1/graph?window=abc', 400, 'window=abc'],
       ['/api/v1/graph?namespace=Not_A_Name', 400, 'namespace=Not_A_Name is not a namespace name'],
+      ['/api/v1/stats?by=deploy', 400, 'by=deploy must be one of workload, pod, namespace'],
+      ['/api/v1/stats?window=5', 400, 'window=5 must be a whole number of seconds from 10 to 900'],
+      ['/api/v1/stats?namespace=Bad_Name', 400, 'namespace=Bad_Name is not a namespace name'],
+      ['/api/v1/stats?name=Bad%20Name', 400, 'name=Bad Name is not a Kubernetes object name'],
       ['/api/v1/workloads/shop/nobody', 404, 'no traffic of shop/nobody'],
-      ['/api/v1/nothing', 404, '/api/v1/graph, /api/v1/workloads/<namespace>/<name>, /api/v1/live'],
+      ['/api/v1/nothing', 404, '/api/v1/graph, /api/v1/stats, /api/v1/workloads/<namespace>/<name>, /api/v1/live'],
       ['/api/v1/workloads/%zz/x', 400, 'not a well-formed URL'],
     ] as const) {
       const answer = await get(port, path);
