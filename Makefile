@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 NODEDIR := $(shell dirname "$$(dirname "$$(command -v node)")")
-TS_PACKAGES := api native agent control ui tools bench e2e
+TS_PACKAGES := api native agent control ui cli tools bench e2e
 # Compiled test files, derived from the sources so a deleted test never runs from dist/.
 tests_of = $(shell find $(TS_PACKAGES) -path '*/node_modules' -prune -o -path '*/dist' -prune -o -name '$(1)' -print 2>/dev/null \
 	| sed -E 's#^(native)/lib/#\1/dist/#; s#/src/#/dist/#; s#\.ts$$#.js#' | sort)

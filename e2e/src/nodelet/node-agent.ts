@@ -1,5 +1,6 @@
 import { mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { release } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { createPodNetwork, destroyPodNetwork, PodIpAllocator } from './pod-network.js';
@@ -116,7 +117,8 @@ export class NodeAgent {
         architecture: 'amd64',
         bootID: '',
         containerRuntimeVersion: 'weft-nodelet://0.1.0',
-        kernelVersion: '',
+        // The pods run on this host's kernel, as a real node's run on its own.
+        kernelVersion: release(),
         kubeProxyVersion: '',
         kubeletVersion: 'v1.34.4',
         machineID: '',
