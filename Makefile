@@ -17,7 +17,7 @@ NODE_TEST = mkdir -p artifacts; status=0; node --test --test-reporter=spec --tes
 	--test-reporter=tap --test-reporter-destination=artifacts/$(1).tap $(2) || status=$$?; \
 	node tools/dist/test-summary.js artifacts/$(1).tap; exit $$status
 
-.PHONY: deps build bpf native ts ui gen golden lint test test-unit test-privileged test-e2e bench demo clean clean-test-leftovers testbed-up testbed-down testbed-status
+.PHONY: deps build bpf native ts ui gen golden lint test test-unit test-privileged test-e2e bench demo demo-down clean clean-test-leftovers testbed-up testbed-down testbed-status
 
 deps:
 	@bash tools/install-deps.sh
@@ -77,9 +77,13 @@ bench: build
 	node bench/dist/datapath-bench.js
 	node bench/dist/ui-bench.js
 
-demo:
-	@echo "make demo: not available yet — the testbed, the chart and the UI exist; the demo script and the weft CLI (issue 9) do not." >&2
-	@exit 1
+## A local two-node cluster with Weft and a sample app; prints the UI address (root; see README).
+demo: build
+	@node e2e/dist/demo/demo-main.js up
+
+## Removes everything `make demo` made (the cluster, its processes, namespaces and files).
+demo-down:
+	@if [ -f e2e/dist/demo/demo-main.js ]; then node e2e/dist/demo/demo-main.js down; else $(MAKE) --no-print-directory build && node e2e/dist/demo/demo-main.js down; fi
 
 clean:
 	@$(MAKE) --no-print-directory -C bpf clean

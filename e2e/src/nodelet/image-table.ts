@@ -16,6 +16,9 @@ export const imageTable: Record<string, string[]> = {
   'weft.dev/test/http-get': image('http-get'),
   'weft.dev/test/http-load': image('http-load'),
   'weft.dev/test/shell': ['/bin/sh'],
+  // The demo's sample app (make demo): an HTTP frontend calling a gRPC catalog and an HTTP cart.
+  'weft.dev/demo/frontend': image('demo-frontend'),
+  'weft.dev/demo/catalog': image('demo-catalog'),
 };
 
 /** The argv a container runs, or undefined when nothing says what to run. */
