@@ -6,6 +6,6 @@ export { parseHostPort, settingReader, settingsHelp, type SettingSpec, type Sett
 export * as meshWire from './gen/weft/mesh/v1/mesh.js';
 export * from './mesh/index.js';
 export * from './ui/traffic-graph.js';
+export * from './ui/stats-table.js';
 export * as telemetryWire from './gen/weft/telemetry/v1/telemetry.js';
 export { latencyBoundsMs, reportFromWire, reportToWire, TelemetryWireError, type EdgeDelta, type EdgeReport, type TelemetryPeer } from './telemetry/edge-report.js';
-export * from './ui/stats-table.js';

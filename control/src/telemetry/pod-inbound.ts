@@ -40,7 +40,9 @@ export class PodInbound {
     return this.#pods.size;
   }
 
-  add(delta: EdgeDelta, atMs: number, startMs: number, workload: string): void {
+  /** `atMs` picks the slot, `startMs` is when the report's interval began, `workload` is the pod's owner (else itself). */
+  add(delta: EdgeDelta, options: { atMs: number; startMs: number; workload: string }): void {
+    const { atMs, startMs, workload } = options;
     const peer = delta.destination;
     if (peer.namespace === '') return;
     const key = peer.uid || `${peer.namespace}/${peer.name}`;
@@ -49,7 +51,8 @@ export class PodInbound {
       entry = { namespace: peer.namespace, name: peer.name, workload, identities: new Set(), firstMs: startMs, windows: { source: {}, destination: {} } };
       this.#pods.set(key, entry);
     }
-    entry.workload = workload;
+    // A pod the model has forgotten (deleted, its last reports late) resolves to itself: it keeps its owner.
+    if (workload !== peer.name) entry.workload = workload;
     entry.firstMs = Math.min(entry.firstMs, startMs);
     if (peer.identity) entry.identities.add(peer.identity);
     const windows = entry.windows[delta.reporter];

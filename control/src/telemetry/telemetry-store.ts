@@ -1,4 +1,4 @@
-import { healthOf, windowLimits, type EdgeReport, type StatsTable, type GraphEdge, type GraphNode, type Health, type TelemetryPeer, type TrafficGraph, type WorkloadDetail, type WorkloadSample } from '@weft/api';
+import { healthOf, windowLimits, type EdgeReport, type GraphEdge, type GraphNode, type Health, type StatsTable, type TelemetryPeer, type TrafficGraph, type WorkloadDetail, type WorkloadSample } from '@weft/api';
 import { addTotals, EdgeWindow, emptyTotals, latencyOf, slotMs, windowSlots, type EdgeTotals } from './edge-window.js';
 import { PodInbound, type StatsQuery } from './pod-inbound.js';
 
@@ -32,8 +32,9 @@ export interface WindowQuery {
 
 /**
  * The last 15 minutes of the mesh's traffic, in memory, from the agents' telemetry: per
- * edge between two workloads, 5 s slots of counts and latency buckets. One writer (the
- * telemetry service's ingest); the UI server reads graphs and workload pages from it.
+ * edge between two workloads, 5 s slots of counts and latency buckets, and per destination
+ * pod its inbound traffic (PodInbound, for `weft stat`). One writer (the telemetry
+ * service's ingest); the UI server reads graphs, workload pages and stats tables from it.
  */
 export class TelemetryStore {
   readonly #resolver: WorkloadResolver;
@@ -71,8 +72,9 @@ export class TelemetryStore {
       edge.firstMs = Math.min(edge.firstMs, startMs);
       const window = (edge.reported[delta.reporter] ??= new EdgeWindow());
       // The middle of the interval decides its slot: a report straddling two slots counts once.
-      window.add(delta, startMs + report.intervalMs / 2);
-      this.#pods.add(delta, startMs + report.intervalMs / 2, startMs, target.name);
+      const atMs = startMs + report.intervalMs / 2;
+      window.add(delta, atMs);
+      this.#pods.add(delta, { atMs, startMs, workload: target.name });
     }
     this.#latestMs = Math.max(this.#latestMs, report.intervalEndMs);
     if (++this.#ingested % 256 === 0) this.#prune();

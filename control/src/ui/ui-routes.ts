@@ -1,7 +1,7 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
-import { dnsLabel, windowLimits, type AdminFallback, type Logger, type StatsGrouping } from '@weft/api';
+import { dnsLabel, dnsSubdomain, windowLimits, type AdminFallback, type Logger, type StatsGrouping } from '@weft/api';
 import type { TelemetryStore } from '../telemetry/telemetry-store.js';
 
 export interface UiRoutesOptions {
@@ -42,15 +42,16 @@ export function parseWindowQuery(params: URLSearchParams): { windowSeconds: numb
 
 const groupings: readonly StatsGrouping[] = ['workload', 'pod', 'namespace'];
 
-/** `by`, `name`, `window` and `namespace` of a stats query, or the reason they cannot be used. */
+/** `by` (default 'workload'), `name`, `window` and `namespace` of a stats query, or the reason they cannot be used. */
 export function parseStatsQuery(params: URLSearchParams): { by: StatsGrouping; windowSeconds: number; namespace?: string; name?: string } | { error: string } {
   const window = parseWindowQuery(params);
   if ('error' in window) return window;
   const byText = params.get('by') ?? 'workload';
   const by = groupings.find((g) => g === byText);
   if (!by) return { error: `by=${byText} must be one of ${groupings.join(', ')}` };
+  // Workloads and pods are named by the same rule (a DNS subdomain), namespaces by a stricter one.
   const name = params.get('name') ?? undefined;
-  if (name !== undefined && name !== '' && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) return { error: `name=${name} is not a Kubernetes object name` };
+  if (name !== undefined && name !== '' && !dnsSubdomain.test(name)) return { error: `name=${name} is not a Kubernetes object name (${dnsSubdomain.expected})` };
   return { ...window, by, ...(name ? { name } : {}) };
 }
 

@@ -82,8 +82,14 @@ describe('the UI server (REST, files, WebSocket)', () => {
   });
 
   it('answers the stats of inbound traffic by workload, pod and namespace (weft stat)', async () => {
-    const byWorkload = JSON.parse((await get(port, '/api/v1/stats')).body) as StatsTable;
-    assert.equal(byWorkload.by, 'workload');
+    const answer = await get(port, '/api/v1/stats');
+    assert.equal(answer.status, 200);
+    assert.match(answer.type, /application\/json/);
+    assert.equal(answer.cache, 'no-store');
+    const byWorkload = JSON.parse(answer.body) as StatsTable;
+    assert.deepEqual([byWorkload.by, byWorkload.windowSeconds], ['workload', 60]);
+    assert.equal(byWorkload.rows[0]?.requestsPerSecond, 20, '40 requests over the 2 s seen');
+    assert.equal(byWorkload.rows[0].mtlsShare, 1);
     assert.deepEqual(byWorkload.rows.map((r) => `${r.namespace}/${r.name}`), ['billing/server', 'shop/server']);
     const shop = JSON.parse((await get(port, '/api/v1/stats?by=namespace&namespace=shop&window=30')).body) as StatsTable;
     assert.deepEqual([shop.by, shop.windowSeconds, shop.rows.map((r) => r.name)], ['namespace', 30, ['shop']]);
@@ -100,6 +106,7 @@ describe('the UI server (REST, files, WebSocket)', () => {
       ['/api/v1/stats?window=5', 400, 'window=5 must be a whole number of seconds from 10 to 900'],
       ['/api/v1/stats?namespace=Bad_Name', 400, 'namespace=Bad_Name is not a namespace name'],
       ['/api/v1/stats?name=Bad%20Name', 400, 'name=Bad Name is not a Kubernetes object name'],
+      ['/api/v1/stats?by=pod&window=901', 400, 'window=901 must be a whole number of seconds from 10 to 900'],
       ['/api/v1/workloads/shop/nobody', 404, 'no traffic of shop/nobody'],
       ['/api/v1/nothing', 404, '/api/v1/graph, /api/v1/stats, /api/v1/workloads/<namespace>/<name>, /api/v1/live'],
       ['/api/v1/workloads/%zz/x', 400, 'not a well-formed URL'],
