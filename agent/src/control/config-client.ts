@@ -1,6 +1,7 @@
 import { credentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { keyOf, keyText, meshWire as wire, updateFromWire, type Logger, type MeshResource, type MeshUpdate } from '@weft/api';
 import type { MeshSnapshot } from '../state/index.js';
+import { reconnectOptions } from './reconnect-options.js';
 
 export interface ConfigClientOptions {
   /** host:port of the control plane's gRPC port (15012). */
@@ -68,6 +69,7 @@ export class ConfigClient {
     this.#delayMs = options.backoff?.initialMs ?? 250;
     this.#client = new wire.MeshConfigClient(options.address, credentials.createSsl(Buffer.from(options.trustBundlePem)), {
       'grpc.ssl_target_name_override': options.serverName,
+      ...reconnectOptions,
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       // Snapshots of a large mesh exceed gRPC's default 4 MiB.

@@ -1,6 +1,7 @@
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { ca, WeftError } from '@weft/api';
 import type { CertificateSigner, SignedChain } from './workload-identities.js';
+import { reconnectOptions } from '../control/reconnect-options.js';
 
 export interface GrpcSignerOptions {
   /** host:port of the control plane's gRPC port (15012). */
@@ -23,6 +24,7 @@ export class GrpcCertificateSigner implements CertificateSigner {
     this.#options = options;
     this.#client = new ca.CertificateAuthorityClient(options.address, credentials.createSsl(Buffer.from(options.trustBundlePem)), {
       'grpc.ssl_target_name_override': options.serverName,
+      ...reconnectOptions,
     });
   }
 

@@ -1,6 +1,7 @@
 import { credentials, Metadata, type ClientWritableStream } from '@grpc/grpc-js';
 import { reportToWire, telemetryWire as wire, type Logger } from '@weft/api';
 import type { EdgeStats } from './edge-stats.js';
+import { reconnectOptions } from '../control/reconnect-options.js';
 
 export interface TelemetryReporterOptions {
   /** host:port of the control plane's gRPC port (15012). */
@@ -34,6 +35,7 @@ export class TelemetryReporter {
     this.#options = options;
     this.#client = new wire.TelemetryClient(options.address, credentials.createSsl(Buffer.from(options.trustBundlePem)), {
       'grpc.ssl_target_name_override': options.serverName,
+      ...reconnectOptions,
       'grpc.keepalive_time_ms': 30_000,
     });
   }
