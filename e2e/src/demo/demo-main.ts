@@ -1,12 +1,19 @@
 // demo: `make demo` (up) and `make demo-down` (down).
-import { isWeftError } from '@weft/api';
 import { demoDown, demoUp } from './demo.js';
 
 const usage = `Usage: demo up|down
 
   up     a local two-node cluster with Weft and a sample app; prints where the UI is
-  down   removes the cluster and everything the demo made
+  down   removes the cluster and everything the demo made (safe to run again)
 `;
+
+/** An error's message, its causes' and, for an AggregateError, each part's: what a user needs to act. */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const parts = error instanceof AggregateError ? error.errors.map((e) => `\n  - ${describe(e)}`).join('') : '';
+  const cause = error.cause === undefined ? '' : `\n  because: ${describe(error.cause)}`;
+  return `${error.message}${parts}${cause}`;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -22,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
     await (command === 'up' ? demoUp() : demoDown());
     return 0;
   } catch (error) {
-    process.stderr.write(`demo ${command}: ${isWeftError(error) || error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`demo ${command}: ${describe(error)}\n`);
     return 1;
   }
 }
