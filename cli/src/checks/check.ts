@@ -55,10 +55,10 @@ export interface CheckResult {
   items?: CheckItem[];
 }
 
-/** Runs the checks in order; a thrown error fails that check with its message. Never throws. */
-export async function runChecks(checks: Check[], env: Omit<CheckEnvironment, 'once'>, onResult: (result: CheckResult) => void = () => undefined): Promise<CheckResult[]> {
+/** An environment whose `once` remembers each read for as long as the environment lives. */
+export function checkEnvironment(env: Omit<CheckEnvironment, 'once'>): CheckEnvironment {
   const memo = new Map<string, Promise<unknown>>();
-  const full: CheckEnvironment = {
+  return {
     ...env,
     once: <T>(key: string, read: () => Promise<T>): Promise<T> => {
       let value = memo.get(key) as Promise<T> | undefined;
@@ -69,6 +69,11 @@ export async function runChecks(checks: Check[], env: Omit<CheckEnvironment, 'on
       return value;
     },
   };
+}
+
+/** Runs the checks in order; a thrown error fails that check with its message. Never throws. */
+export async function runChecks(checks: Check[], env: Omit<CheckEnvironment, 'once'>, onResult: (result: CheckResult) => void = () => undefined): Promise<CheckResult[]> {
+  const full = checkEnvironment(env);
   const results: CheckResult[] = [];
   const passed = new Set<string>();
   for (const check of checks) {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClusterError, exitCodes, UsageError } from '../cli-error.js';
 import type { Command, CommandContext } from '../command.js';
-import type { CheckEnvironment } from '../checks/check.js';
+import { checkEnvironment } from '../checks/check.js';
 import type { PodList } from '../checks/kube-reads.js';
 import { agentReports, type AgentReport } from '../checks/weft-reads.js';
 import { renderData, renderTable } from '../output.js';
@@ -33,21 +33,9 @@ async function runningPods(context: CommandContext, namespace: string): Promise<
   return pods.items.filter((p) => p.status.phase === 'Running' && p.spec.hostNetwork !== true && p.metadata.labels?.[meshLabel] !== 'disabled');
 }
 
-/** A fresh read of every agent's state (the memo of checks is per call). */
+/** A fresh read of every agent's state: a new environment, so nothing is remembered from the last look. */
 function agentsNow(context: CommandContext): Promise<AgentReport[]> {
-  const memo = new Map<string, Promise<unknown>>();
-  const env: CheckEnvironment = {
-    cluster: () => context.cluster(),
-    weftNamespace: context.weftNamespace,
-    env: context.env,
-    options: {},
-    once: <T>(key: string, read: () => Promise<T>) => {
-      const value = (memo.get(key) as Promise<T> | undefined) ?? read();
-      memo.set(key, value);
-      return value;
-    },
-  };
-  return agentReports(env);
+  return agentReports(checkEnvironment({ cluster: () => context.cluster(), weftNamespace: context.weftNamespace, env: context.env, options: {} }));
 }
 
 function enrollCommand(mode: 'enroll' | 'unenroll'): Command {

@@ -2,8 +2,9 @@
 // one account per request when both ends report, the mTLS share, filters, pruning.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { latencyBoundsMs, type EdgeDelta, type StatsRow, type TelemetryPeer } from '@weft/api';
+import { type EdgeDelta, type StatsRow, type TelemetryPeer } from '@weft/api';
 import { slotMs, windowSlots } from './edge-window.js';
+import { edgeDelta, type EdgeDeltaFixture } from './edge-delta-fixture.js';
 import { TelemetryStore } from './telemetry-store.js';
 
 const t0 = 1_800_000_000_000;
@@ -18,24 +19,7 @@ const web1 = peer('uid-web-1', 'web-1');
 const web2 = peer('uid-web-2', 'web-2');
 const lone = peer('uid-lone', 'lone');
 
-function delta(to: TelemetryPeer, options: { requests: number; failed?: number; ms?: number; reporter?: 'source' | 'destination'; mtls?: boolean; from?: TelemetryPeer; connections?: number }): EdgeDelta {
-  const counts = new Array<number>(latencyBoundsMs.length + 1).fill(0);
-  const bucket = latencyBoundsMs.findIndex((b) => (options.ms ?? 1) <= b);
-  counts[bucket < 0 ? latencyBoundsMs.length : bucket] = options.requests;
-  const failed = options.failed ?? 0;
-  return {
-    source: options.from ?? client,
-    destination: to,
-    reporter: options.reporter ?? 'destination',
-    mtls: options.mtls ?? true,
-    requests: options.requests,
-    responsesByClass: [0, options.requests - failed, 0, 0, failed],
-    latencyCounts: counts,
-    bytesSent: 100 * options.requests,
-    bytesReceived: 200 * options.requests,
-    connectionsOpened: options.connections ?? options.requests,
-  };
-}
+const delta = (to: TelemetryPeer, options: Omit<EdgeDeltaFixture, 'from' | 'to'> & { from?: TelemetryPeer }): EdgeDelta => edgeDelta({ ...options, from: options.from ?? client, to });
 
 const storeOf = (resolve: Record<string, { namespace: string; name: string }> = owners): TelemetryStore => new TelemetryStore({ resolver: { workloadOf: ({ uid }) => resolve[uid] } });
 

@@ -2,8 +2,9 @@
 // end's account counts, workloads grouped by owner, pruning.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { latencyBoundsMs, type EdgeDelta, type TelemetryPeer } from '@weft/api';
+import { latencyBoundsMs, type TelemetryPeer } from '@weft/api';
 import { EdgeWindow, quantileMs, slotMs, windowSlots } from './edge-window.js';
+import { edgeDelta } from './edge-delta-fixture.js';
 import { TelemetryStore } from './telemetry-store.js';
 
 const t0 = 1_800_000_000_000; // a slot boundary (divisible by 5000)
@@ -14,25 +15,7 @@ const owners: Record<string, { namespace: string; name: string }> = {
 };
 const peer = (uid: string, name = uid.replace('uid-', '')): TelemetryPeer => ({ namespace: 'shop', name, uid, identity: `spiffe://cluster.local/ns/shop/sa/${name.split('-')[0] ?? ''}` });
 
-/** `requests` requests, `failed` of them 5xx, every one taking `ms`. */
-function delta(options: { from: TelemetryPeer; to: TelemetryPeer; requests: number; failed?: number; ms?: number; reporter?: 'source' | 'destination'; mtls?: boolean }): EdgeDelta {
-  const counts = new Array<number>(latencyBoundsMs.length + 1).fill(0);
-  const bucket = latencyBoundsMs.findIndex((b) => (options.ms ?? 1) <= b);
-  counts[bucket < 0 ? latencyBoundsMs.length : bucket] = options.requests;
-  const failed = options.failed ?? 0;
-  return {
-    source: options.from,
-    destination: options.to,
-    reporter: options.reporter ?? 'destination',
-    mtls: options.mtls ?? true,
-    requests: options.requests,
-    responsesByClass: [0, options.requests - failed, 0, 0, failed],
-    latencyCounts: counts,
-    bytesSent: 100 * options.requests,
-    bytesReceived: 200 * options.requests,
-    connectionsOpened: options.requests,
-  };
-}
+const delta = edgeDelta;
 
 const store = (): TelemetryStore => new TelemetryStore({ resolver: { workloadOf: ({ uid }) => owners[uid] } });
 
