@@ -21,6 +21,8 @@ export interface AgentProcessOptions {
   tokenPath: string;
   /** Opt-in: a folder where the agent writes a V8 CPU profile (`--cpu-prof`) when it exits. */
   cpuProfileDir?: string | undefined;
+  /** Opt-in: extra Node/V8 flags for the agent process (before its script), for comparing runtime settings. */
+  nodeFlags?: readonly string[] | undefined;
 }
 
 export interface AgentDebugState {
@@ -60,7 +62,7 @@ export class AgentProcess {
     // Only the agent's own settings: nothing WEFT_* of the bench's environment leaks in.
     const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WEFT_')));
     const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=weft-agent-${options.node}.cpuprofile`];
-    const child = spawn(process.execPath, [...profile, agentMainPath], {
+    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), ...profile, agentMainPath], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: {
         ...environment,

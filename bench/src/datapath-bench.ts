@@ -42,6 +42,22 @@ const cpuProfileDir = process.argv
   .find((argument) => argument.startsWith('--cpu-prof='))
   ?.slice('--cpu-prof='.length);
 
+/**
+ * Opt-in, for comparing runtime settings: `--agent-node-flags=--single-threaded-gc,--max-semi-space-size=16`
+ * starts each agent with these Node/V8 flags (comma-separated), named in the progress lines.
+ */
+const agentNodeFlags = (
+  process.argv
+    .slice(2)
+    .find((argument) => argument.startsWith('--agent-node-flags='))
+    ?.slice('--agent-node-flags='.length)
+    .split(',')
+    .filter((flag) => flag !== '') ?? []
+);
+for (const flag of agentNodeFlags) {
+  if (!flag.startsWith('--')) throw new WeftError('WEFT_BENCH_BAD_FLAG', `--agent-node-flags takes Node flags separated by commas, each starting with '--'; got '${flag}'`);
+}
+
 const progress = (line: string): void => void process.stdout.write(`[datapath] ${line}\n`);
 /** The machine's 1, 5 and 15 minute load averages: other work on its 2 cores moves every figure. */
 const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -302,7 +318,7 @@ async function main(): Promise<void> {
     await fortio.server(topology.serverDirect.netnsPath);
     await fortio.server(topology.serverMesh.netnsPath);
 
-    progress('starting one weft-agent process per node');
+    progress(`starting one weft-agent process per node${agentNodeFlags.length > 0 ? ` (node flags: ${agentNodeFlags.join(' ')})` : ''}`);
     const configPaths = { node1: join(work, 'node1.json'), node2: join(work, 'node2.json') };
     const start = async (node: NodeName): Promise<AgentProcess> => {
       writeStaticMeshConfig(configPaths[node], node, 'idle', []);
@@ -317,6 +333,7 @@ async function main(): Promise<void> {
         trustBundlePath,
         tokenPath,
         cpuProfileDir,
+        nodeFlags: agentNodeFlags,
       });
       // Before the lab (added earlier, so undone later): the agent must be gone before its cgroup and pins.
       teardown.add(`weft-agent ${node}`, async () => {
