@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import type { TrafficGraph } from '@weft/api';
 import { agentMetrics, sample } from '../suites/mesh-testbed.js';
 import { eventually } from '../testbed/testbed-client.js';
+import { startTimeOf } from '../testbed/processes.js';
 import { paths, stateDir } from '../testbed/testbed-config.js';
 import { acquireTestbedLease } from '../testbed/testbed-lease.js';
 import { dashboardComponent, demoEdges, demoUiAddress, env } from './demo-config.js';
@@ -82,16 +83,6 @@ const listening = (host: string, port: number): Promise<boolean> =>
     });
     socket.on('error', () => resolve(false));
   });
-
-/** The kernel start time of a PID (field 22 of /proc/<pid>/stat), undefined once it is gone. */
-function startTimeOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
 
 describe('e2e: make demo, as a new user', { timeout: 900_000 }, () => {
   it('prints a UI address that answers with the sample app’s edges over mTLS; make demo-down leaves nothing', async (t) => {

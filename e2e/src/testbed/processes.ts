@@ -11,7 +11,8 @@ interface Started {
   command: string;
 }
 
-function startTimeOf(pid: number): string | undefined {
+/** A process's start time (field 22 of /proc/<pid>/stat), or undefined once it has exited (also while a zombie). */
+export function startTimeOf(pid: number): string | undefined {
   try {
     // Field 22 of /proc/<pid>/stat; the command name (field 2) may hold spaces, so split after ')'.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
