@@ -28,9 +28,10 @@ export class InboundRefusal extends Error {
   }
 }
 
+/** A workload as metrics name it: by what runs it (its Deployment…), else by its own name. */
 export function peerOf(workload: Workload | undefined, trustDomain: string, identity?: string): MetricPeer {
   if (!workload) return identity ? { ...unknownPeer, identity } : unknownPeer;
-  return { workload: workload.name, namespace: workload.namespace, identity: identity ?? spiffeIdOf(workload, trustDomain) };
+  return { workload: workload.workload ?? workload.name, namespace: workload.namespace, identity: identity ?? spiffeIdOf(workload, trustDomain), pod: workload.name };
 }
 
 /**

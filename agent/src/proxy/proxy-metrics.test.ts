@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Histogram, Registry } from 'prom-client';
+import { EdgeStats } from '../telemetry/index.js';
 import type { HttpExchange } from './http-exchange.js';
 import { ProxyMetrics, type ConnectionLabels } from './proxy-metrics.js';
 import { TalliedHistogram } from './tallied-histogram.js';
@@ -26,6 +27,22 @@ function line(text: string, name: string, labels: Record<string, string>): numbe
 }
 
 describe('ProxyMetrics', () => {
+  it('labels metrics by workload and tells the telemetry the pod', async () => {
+    const registry = new Registry();
+    const edges = new EdgeStats();
+    const metrics = new ProxyMetrics(registry, { edges });
+    const server = { ...peer('server'), pod: 'server-7d9f8-x2x4q' };
+    const connection = metrics.connection({ ...outbound, destination: server });
+    connection.request(exchange(200, 0.001));
+    const text = await registry.metrics();
+    assert.equal(line(text, 'weft_requests_total', { destination_workload: 'server', response_code: '200' }), 1);
+    assert.equal(text.includes('x2x4q'), false, 'no pod name in the metrics');
+    const [edge] = edges.take();
+    assert.ok(edge);
+    assert.equal(edge.destination.name, 'server-7d9f8-x2x4q', 'the traffic map gets the pod');
+    assert.equal(edge.source.name, 'client', 'a peer without a pod name is named by its workload');
+  });
+
   it('counts every request exactly, by status, in the counter and the histogram alike', async () => {
     const registry = new Registry();
     const metrics = new ProxyMetrics(registry);

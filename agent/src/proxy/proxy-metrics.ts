@@ -6,9 +6,12 @@ import { TalliedHistogram, type HistogramSeries } from './tallied-histogram.js';
 
 /** One side of a connection as metrics name it; "unknown" where the mesh does not know it. */
 export interface MetricPeer {
+  /** What runs the pod (its Deployment…), else the pod: the metrics' *_workload label. */
   workload: string;
   namespace: string;
   identity: string;
+  /** The pod's own name, when known: the telemetry names pods (the control plane groups them). */
+  pod?: string;
 }
 
 export const unknownPeer: MetricPeer = { workload: 'unknown', namespace: 'unknown', identity: 'unknown' };
@@ -110,7 +113,7 @@ export class ConnectionMetrics {
 /** A peer as the telemetry names it: outside the mesh ("unknown" namespace) it has no namespace. */
 function telemetryPeer(peer: MetricPeer): TelemetryPeer {
   const outside = peer.namespace === unknownPeer.namespace;
-  return { namespace: outside ? '' : peer.namespace, name: peer.workload, uid: '', identity: peer.identity === unknownPeer.identity ? '' : peer.identity };
+  return { namespace: outside ? '' : peer.namespace, name: peer.pod ?? peer.workload, uid: '', identity: peer.identity === unknownPeer.identity ? '' : peer.identity };
 }
 
 /** The golden metrics of the proxy: requests, latency, TCP connections and bytes, denials. */

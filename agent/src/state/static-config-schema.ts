@@ -93,7 +93,7 @@ function readLabels(reader: ConfigReader, value: unknown, path: string): Record<
 function readWorkload(reader: ConfigReader, value: unknown, path: string): Workload | undefined {
   const fields = reader.object(value, path, {
     required: ['name', 'namespace', 'node', 'ips'],
-    optional: ['uid', 'serviceAccount', 'labels', 'enrolled', 'netnsPath', 'mode'],
+    optional: ['uid', 'serviceAccount', 'labels', 'enrolled', 'netnsPath', 'mode', 'workload'],
   });
   if (!fields) return undefined;
   const at = (name: string): string => fieldPath(path, name);
@@ -111,6 +111,7 @@ function readWorkload(reader: ConfigReader, value: unknown, path: string): Workl
   const netnsPath = fields['netnsPath'] === undefined ? undefined : reader.string(fields['netnsPath'], at('netnsPath'));
   if (netnsPath !== undefined && !isAbsolute(netnsPath)) reader.report(at('netnsPath'), `${JSON.stringify(netnsPath)} is not an absolute path`);
   const mode = fields['mode'] === undefined ? undefined : reader.oneOf(fields['mode'], at('mode'), peerAuthenticationModes);
+  const workload = fields['workload'] === undefined ? undefined : reader.string(fields['workload'], at('workload'), dnsSubdomain);
   if (!name || !namespace || !node || !ips || serviceAccount === undefined || !labels || enrolled === undefined) return undefined;
   return {
     uid: uid ?? `${namespace}_${name}`,
@@ -123,6 +124,7 @@ function readWorkload(reader: ConfigReader, value: unknown, path: string): Workl
     enrolled,
     ...optional('netnsPath', netnsPath),
     ...optional('mode', mode),
+    ...optional('workload', workload),
   };
 }
 

@@ -54,6 +54,7 @@ describe('parseStaticConfig', () => {
     const postgres = state.workloadByIp('10.244.2.20');
     assert.ok(postgres);
     assert.equal(state.modeOf(postgres), 'STRICT');
+    assert.deepEqual(state.endpointsOf(cart.service).map((w) => w.workload), ['cart', 'cart'], 'both cart pods belong to the workload "cart"');
     assert.deepEqual(state.policiesFor(postgres).map((p) => p.name), ['postgres-from-shop', 'no-legacy']);
   });
 
@@ -84,7 +85,7 @@ describe('parseStaticConfig', () => {
       workloads: [
         workload,
         { ...workload, name: 'cart-1', ips: ['10.0.0.2', '10.0.0.2'], labels: { 'app/x/y': 'a' }, enrolled: 'yes' },
-        { ...workload, name: 'cart-2', ips: ['10.0.0.999'], mode: 'OFF', netnsPath: 'run/netns/x' },
+        { ...workload, name: 'cart-2', ips: ['10.0.0.999'], mode: 'OFF', netnsPath: 'run/netns/x', workload: 'Cart' },
         { nmae: 'x', namespace: 'shop', node: 'node-a', ips: [] },
         { ...workload, uid: 'shop_cart-0', name: 'cart-3', ips: ['10.0.0.1'] },
         'cart-4',
@@ -111,7 +112,8 @@ describe('parseStaticConfig', () => {
       'workloads[2].ips[0]: "10.0.0.999" is not an IP address',
       'workloads[2].netnsPath: "run/netns/x" is not an absolute path',
       'workloads[2].mode: "OFF" is not one of STRICT, PERMISSIVE',
-      'workloads[3].nmae: unknown field (did you mean "name"?); known fields: name, namespace, node, ips, uid, serviceAccount, labels, enrolled, netnsPath, mode',
+      'workloads[2].workload: "Cart" is not a DNS name (dot-separated DNS labels, lower case, at most 253 characters)',
+      'workloads[3].nmae: unknown field (did you mean "name"?); known fields: name, namespace, node, ips, uid, serviceAccount, labels, enrolled, netnsPath, mode, workload',
       'workloads[3]: "name" is required',
       'workloads[3].ips: must not be empty',
       'workloads[5]: expected an object, got string "cart-4"',

@@ -25,6 +25,11 @@ export interface Workload {
   enrolled: boolean;
   /** Effective mode for plaintext inbound; default from the mesh settings. */
   mode?: PeerAuthenticationMode;
+  /**
+   * What runs the pod (its Deployment, StatefulSet, DaemonSet, Job…), by name; unset for
+   * a pod nothing owns. Metrics name the workload by it, else by the pod's name.
+   */
+  workload?: string;
 }
 
 export interface ServicePort {

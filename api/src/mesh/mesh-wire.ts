@@ -87,6 +87,7 @@ function workloadFromWire(w: wire.Workload): Workload {
     labels: w.labels,
     enrolled: w.enrolled,
     ...(workloadMode ? { mode: workloadMode } : {}),
+    ...(w.workload ? { workload: w.workload } : {}),
   };
 }
 
@@ -149,7 +150,7 @@ export function resourceToWire(resource: MeshResource): wire.Resource {
     case 'workload': {
       const w = resource.workload;
       const wireMode = w.mode ? required(modeToWire, w.mode, 'mode') : wire.PeerAuthenticationMode.PEER_AUTHENTICATION_MODE_UNSPECIFIED;
-      return { workload: { uid: w.uid, name: w.name, namespace: w.namespace, serviceAccount: w.serviceAccount, node: w.node, ips: w.ips, labels: { ...w.labels }, enrolled: w.enrolled, mode: wireMode } };
+      return { workload: { uid: w.uid, name: w.name, namespace: w.namespace, serviceAccount: w.serviceAccount, node: w.node, ips: w.ips, labels: { ...w.labels }, enrolled: w.enrolled, mode: wireMode, workload: w.workload ?? '' } };
     }
     case 'service': {
       const s = resource.service;

@@ -45,6 +45,15 @@ describe('MeshModel', () => {
       assert.equal(entry.fingerprint, JSON.stringify(entry.resource));
     });
 
+    it('names the workload that runs a pod, sent to every node; a pod nothing owns has none', () => {
+      const { model } = syncModel();
+      model.setPod('p1', pod('p1', '10.0.0.1', { name: 'cart-7d9f8-x2x4q', workload: 'cart' }));
+      model.setPod('p2', pod('p2', '10.0.0.2'));
+      assert.equal(model.workload('p1')?.workload.workload, 'cart');
+      assert.deepEqual(model.workload('p1')?.remote.resource, { kind: 'workload', workload: { ...model.workload('p1')?.workload, labels: {} } });
+      assert.equal('workload' in (model.workload('p2')?.workload ?? {}), false);
+    });
+
     it('flips enrolled on the existing pods of a namespace when it is labelled, in one change', () => {
       const { model, changes } = syncModel();
       model.setPod('p1', pod('p1', '10.0.0.1'));

@@ -295,6 +295,7 @@ export class MeshModel implements ModelReader {
       labels: sortedLabels(pod.labels),
       enrolled: isEnrolled(pod, this.#namespaces.get(pod.namespace), this.#options.meshNamespace),
       ...(pod.mode ? { mode: pod.mode } : {}),
+      ...(pod.workload ? { workload: pod.workload } : {}),
     };
     const next = entry({ kind: 'workload', workload });
     if (before?.fingerprint === next.fingerprint) return;

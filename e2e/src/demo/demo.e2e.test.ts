@@ -100,7 +100,7 @@ describe('e2e: make demo, as a new user', { timeout: 900_000 }, () => {
     process.stdout.write(`# make demo took ${demo.seconds.toFixed(1)} s\n`);
     for (let i = 1; i <= 6; i++) assert.match(demo.output, new RegExp(`\\[${i}/6\\] [^\\n]+…\\n(?:.*\\n)*?\\s+done in \\d+\\.\\d s`), `step ${i} is announced and timed`);
     assert.match(demo.output, /captured 6 of 6 running pod\(s\)/, 'the enroll summary of the weft CLI');
-    assert.match(demo.output, /A PromQL example: +sum by \(source_identity, destination_identity\) \(rate\(weft_requests_total\{direction="inbound"/);
+    assert.match(demo.output, /A PromQL example: +sum by \(source_workload, destination_workload\) \(rate\(weft_requests_total\{direction="inbound"/);
     assert.match(demo.output, /export KUBECONFIG=\/\S+\/kubeconfig/);
     for (const next of ['weft check', 'weft edges -n demo', 'weft stat deploy -n demo', 'weft unenroll ns demo', 'make demo-down']) assert.ok(demo.output.includes(next), `suggests ${next}`);
     const url = /The traffic map: +(http:\/\/\S+\/)/.exec(demo.output)?.[1];

@@ -125,10 +125,10 @@ async function startDashboard(): Promise<void> {
 }
 
 /**
- * Requests per second between the demo's workloads. By identity: the agents' *_workload labels
- * name pods. Inbound only: the agents on both ends count each request.
+ * Requests per second between the demo's workloads (a Deployment's pods count as one).
+ * Inbound only: the agents on both ends count each request.
  */
-const promqlExample = 'sum by (source_identity, destination_identity) (rate(weft_requests_total{direction="inbound",destination_namespace="demo"}[1m]))';
+const promqlExample = 'sum by (source_workload, destination_workload) (rate(weft_requests_total{direction="inbound",destination_namespace="demo"}[1m]))';
 
 function printNextSteps(): void {
   process.stdout.write(`

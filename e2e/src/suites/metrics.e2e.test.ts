@@ -90,7 +90,11 @@ describe('Prometheus scraping the agents (e2e, suite "metrics")', () => {
     assert.equal(after.failed - before.failed, 0, 'every request of the client succeeded meanwhile');
     process.stdout.write(`# Prometheus: ${rate.toFixed(2)} requests/s from client to the servers; the client sent ${sent.toFixed(2)}/s (nominally ${clientRate}/s)\n`);
     assert.ok(Math.abs(rate - sent) / sent <= 0.2, `PromQL gives ${rate.toFixed(2)}/s, within 20 % of the ${sent.toFixed(2)}/s the client sent`);
+    // Both server pods (one on each node) answered, and they count as their Deployment: one series, named for it.
+    const byNode = await query('count by (node) (weft_requests_total{direction="inbound",source_workload="client",destination_workload="server"})');
+    assert.deepEqual(byNode.map((r) => r.metric['node']).sort(), ['node1', 'node2'], 'the server pod of each node answered');
     const byDestination = await query('sum by (destination_workload) (rate(weft_requests_total{direction="inbound",source_workload="client"}[20s]))');
-    assert.ok(byDestination.length >= 2, `both servers are seen as destinations (${JSON.stringify(byDestination.map((r) => r.metric))})`);
+    assert.deepEqual(byDestination.map((r) => r.metric['destination_workload']), ['server'], `the Deployment's pods count together (${JSON.stringify(byDestination.map((r) => r.metric))})`);
+    assert.ok(Math.abs(Number(byDestination[0]?.value[1]) - rate) / rate <= 0.05, 'and make up the whole rate');
   });
 });

@@ -299,6 +299,12 @@ export interface Workload {
   labels: { [key: string]: string };
   enrolled: boolean;
   mode: PeerAuthenticationMode;
+  /**
+   * What runs the pod: its Deployment (a ReplicaSet's pods), StatefulSet, DaemonSet, Job
+   * or other controlling owner, by name; "" for a pod that nothing owns. Metrics name a
+   * workload by it, so the pods of one Deployment count together.
+   */
+  workload: string;
 }
 
 export interface Workload_LabelsEntry {
@@ -1190,6 +1196,7 @@ function createBaseWorkload(): Workload {
     labels: {},
     enrolled: false,
     mode: 0,
+    workload: "",
   };
 }
 
@@ -1221,6 +1228,9 @@ export const Workload: MessageFns<Workload> = {
     }
     if (message.mode !== 0) {
       writer.uint32(72).int32(message.mode);
+    }
+    if (message.workload !== "") {
+      writer.uint32(82).string(message.workload);
     }
     return writer;
   },
@@ -1313,6 +1323,14 @@ export const Workload: MessageFns<Workload> = {
             message.mode = reader.int32() as any;
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.workload = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1353,6 +1371,7 @@ export const Workload: MessageFns<Workload> = {
         : {},
       enrolled: isSet(object.enrolled) ? globalThis.Boolean(object.enrolled) : false,
       mode: isSet(object.mode) ? peerAuthenticationModeFromJSON(object.mode) : 0,
+      workload: isSet(object.workload) ? globalThis.String(object.workload) : "",
     };
   },
 
@@ -1391,6 +1410,9 @@ export const Workload: MessageFns<Workload> = {
     if (message.mode !== 0) {
       obj.mode = peerAuthenticationModeToJSON(message.mode);
     }
+    if (message.workload !== "") {
+      obj.workload = message.workload;
+    }
     return obj;
   },
 
@@ -1416,6 +1438,7 @@ export const Workload: MessageFns<Workload> = {
     );
     message.enrolled = object.enrolled ?? false;
     message.mode = object.mode ?? 0;
+    message.workload = object.workload ?? "";
     return message;
   },
 };
