@@ -1,8 +1,9 @@
 import { connect as http2Connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import { isIPv6, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { WeftError } from '@weft/api';
-import { connectInNetns } from '@weft/native';
+import { connectInNetns, NativeError } from '@weft/native';
 import type { WorkloadCertificate, WorkloadCertificateSource } from '../identity/index.js';
 import { hboneServerName, hboneWindowBytes } from './hbone-server.js';
 import { peerSpiffeId } from './peer-identity.js';
@@ -25,7 +26,16 @@ export interface HbonePoolOptions {
   /** SO_MARK of the agent's sockets in pod namespaces: the kernel never redirects them. */
   mark: number;
   connectTimeoutMs?: number;
+  /**
+   * How long a refused connect to a destination's HBONE port is tried again (default
+   * 2000 ms): when a pod joins, the agents of both ends learn it at once, and the
+   * destination's may open its listener a moment after the source's starts tunnelling.
+   */
+  refusedRetryMs?: number;
 }
+
+/** The pauses between connects that were refused: short at first, then every 400 ms. */
+const refusedBackoffMs = (attempt: number): number => Math.min(25 * 2 ** attempt, 400);
 
 /** Why a tunnel could not be opened; `status` is the peer's HTTP status when it refused. */
 export class HboneError extends WeftError {
@@ -123,26 +133,7 @@ export class HbonePool {
   }
 
   async #connect(request: HboneRequest, certificate: WorkloadCertificate): Promise<PooledSession> {
-    const { destination, source } = request;
-    const timeoutMs = this.#options.connectTimeoutMs ?? 5000;
-    let fd: number;
-    try {
-      fd = await connectInNetns({
-        netns: source.netnsPath,
-        family: isIPv6(destination.address) ? 6 : 4,
-        address: destination.address,
-        port: this.#options.tlsPort,
-        mark: this.#options.mark,
-        timeoutMs,
-      });
-    } catch (error) {
-      throw new HboneError('WEFT_HBONE_CONNECT_FAILED', `cannot reach ${destination.address}:${this.#options.tlsPort}`, {
-        reason: 'connect-failed',
-        cause: error,
-        hint: `maybe a NetworkPolicy blocks port ${this.#options.tlsPort}, or the destination's agent is down`,
-      });
-    }
-    const tcp = new Socket({ fd, readable: true, writable: true });
+    const tcp = new Socket({ fd: await this.#connectTcp(request), readable: true, writable: true });
     const tls = await this.#handshake(tcp, request, certificate);
     const session = http2Connect(`https://${hboneServerName}`, {
       createConnection: () => tls,
@@ -151,6 +142,35 @@ export class HbonePool {
     session.on('error', () => session.destroy());
     session.once('connect', () => session.setLocalWindowSize(hboneWindowBytes * 4));
     return { session, certificate };
+  }
+
+  /** The TCP connection to the destination's HBONE port, from the source pod's netns; a refusal is tried again for a while. */
+  async #connectTcp(request: HboneRequest): Promise<number> {
+    const { destination, source } = request;
+    const deadline = performance.now() + (this.#options.refusedRetryMs ?? 2000);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await connectInNetns({
+          netns: source.netnsPath,
+          family: isIPv6(destination.address) ? 6 : 4,
+          address: destination.address,
+          port: this.#options.tlsPort,
+          mark: this.#options.mark,
+          timeoutMs: this.#options.connectTimeoutMs ?? 5000,
+        });
+      } catch (error) {
+        const pause = refusedBackoffMs(attempt);
+        if (error instanceof NativeError && error.code === 'WEFT_NATIVE_CONNECTION_REFUSED' && performance.now() + pause < deadline) {
+          await sleep(pause);
+          continue;
+        }
+        throw new HboneError('WEFT_HBONE_CONNECT_FAILED', `cannot reach ${destination.address}:${this.#options.tlsPort}${attempt > 0 ? ` (refused ${attempt + 1} times)` : ''}`, {
+          reason: 'connect-failed',
+          cause: error,
+          hint: `maybe a NetworkPolicy blocks port ${this.#options.tlsPort}, or the destination's agent is down or has not enrolled the pod`,
+        });
+      }
+    }
   }
 
   #handshake(tcp: Socket, request: HboneRequest, certificate: WorkloadCertificate): Promise<TLSSocket> {

@@ -25,7 +25,7 @@ const execFileAsync = promisify(execFile);
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const trustDomain = 'cluster.local';
 const vip = '198.18.10.10';
-const log = createLogger({ component: 'test-agent', level: 'warn' });
+const log = createLogger({ component: 'test-agent', level: (process.env.WEFT_TEST_LOG as 'debug' | undefined) ?? 'warn' });
 
 interface Topology {
   n1: string;
@@ -327,6 +327,31 @@ describe('the data path between two nodes (privileged)', () => {
       assert.deepEqual(fine.statuses, [200, 200, 200], 'the agent keeps serving everyone else');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives up on a pod whose agent does not listen after 2 s, and reaches one whose agent is a moment behind', async () => {
+    // C (node2) joins the mesh as node1's agent sees it; node2's agent has not opened C's 15008.
+    const joined = Object.values({ ...pods, c: { ...pods.c, enrolled: true, netnsPath: topology.pods.c } });
+    await agents.node1.apply(snapshotFor('node1', joined, { version: '10' }));
+    let late: NodeJS.Timeout | undefined;
+    try {
+      const failedBefore = sample(await metricsOf('node1'), 'weft_tcp_connections_failed_total', { direction: 'outbound', reason: 'connect-failed' });
+      const refused = await client(lab, topology.pods.a, cgroups.node1, ['connect', '198.19.4.2', '8080']);
+      assert.notEqual(refused.outcome, 'data');
+      assert.ok(Number(refused.ms) >= 1500 && Number(refused.ms) < 4000, `gave up after the retry budget (${String(refused.ms)} ms)`);
+      assert.equal(sample(await metricsOf('node1'), 'weft_tcp_connections_failed_total', { direction: 'outbound', reason: 'connect-failed' }) - failedBefore, 1, 'counted once');
+      // Now node2's agent learns it 500 ms after the client starts: the refused connects are tried again until C listens.
+      late = setTimeout(() => void agents.node2.apply(snapshotFor('node2', joined, { version: '10' })), 500);
+      const started = performance.now();
+      const reached = await client(lab, topology.pods.a, cgroups.node1, ['http1', '198.19.4.2', '8080', '2', '/']);
+      assert.deepEqual(reached.statuses, [200, 200]);
+      assert.ok(performance.now() - started >= 400, 'the request did wait for node2');
+      assert.equal(sample(await metricsOf('node2'), 'weft_requests_total', { direction: 'inbound', source_workload: 'client-a', destination_workload: 'outsider-c', mtls: 'true' }), 2, 'through HBONE');
+    } finally {
+      clearTimeout(late);
+      await agents.node1.apply(snapshotFor('node1', Object.values(pods), { version: '12' }));
+      await agents.node2.apply(snapshotFor('node2', Object.values(pods), { version: '12' }));
     }
   });
 });
