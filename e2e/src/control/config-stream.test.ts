@@ -2,7 +2,7 @@
 // control plane's MeshConfig service and distributor, the agent's ConfigClient. Only the
 // token reviewer is a stand-in (the real TokenReview path runs in the e2e tier).
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { credentials, Metadata, type Server, type ServiceError } from '@grpc/grpc-js';
 import { ConfigClient, type MeshSnapshot } from '@weft/agent';
@@ -110,6 +110,11 @@ describe('the config stream over gRPC (control plane ↔ agent)', () => {
     control.model.setPod('uid-b', pod('b', 'node2', '198.19.2.2', { app: 'server' }));
   });
 
+  // Each test's agents end with it: a client left running would answer the next test's streams too.
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.stop();
+  });
+
   after(async () => {
     for (const c of clients) c.stop();
     control.service.closeAll();
@@ -162,20 +167,27 @@ describe('the config stream over gRPC (control plane ↔ agent)', () => {
 
   it('resumes with a delta when its stream breaks and the same control plane is still there', async () => {
     const applied: MeshSnapshot[] = [];
+    const acksStart = control.acks.length;
     const c = client('node2-agent', (s) => Promise.resolve(void applied.push(s)));
     await until(applied, (s) => s.workloads.length >= 2, 'first snapshot');
+    // The control plane resumes only from a version whose ACK it got: a stream cut between apply and ACK earns a full snapshot.
+    for (let i = 0; i < 200 && control.acks.slice(acksStart).filter((a) => a.node === 'node2').length < applied.length; i++) await sleep(10);
     const versionBefore = c.status().version;
     const acksBefore = control.acks.length;
     control.service.closeAll(); // ends every stream; the server and what it knows stay
     control.model.setPod('uid-f', pod('f', 'node2', '198.19.2.9'));
-    const after = await until(applied, (s) => s.workloads.some((w) => w.name === 'f'), 'the change made while it was away');
-    assert.notEqual(after.version, versionBefore);
-    // The agent applies, then ACKs: wait for the ACKs to reach the control plane.
-    const fromNode2 = (): { node: string; full: boolean }[] => control.acks.slice(acksBefore).filter((a) => a.node === 'node2');
-    for (let i = 0; i < 100 && fromNode2().length < 2; i++) await sleep(10);
-    const resumed = fromNode2();
-    assert.ok(resumed.length > 0 && resumed.every((a) => !a.full), `no full snapshot was needed: it resumed from ${versionBefore} (${JSON.stringify(resumed)})`);
-    control.model.setPod('uid-f', undefined);
+    try {
+      const after = await until(applied, (s) => s.workloads.some((w) => w.name === 'f'), 'the change made while it was away');
+      assert.notEqual(after.version, versionBefore);
+      // The agent applies, then ACKs: wait for the ACKs to reach the control plane.
+      const fromNode2 = (): { node: string; full: boolean }[] => control.acks.slice(acksBefore).filter((a) => a.node === 'node2');
+      for (let i = 0; i < 100 && fromNode2().length < 2; i++) await sleep(10);
+      const resumed = fromNode2();
+      assert.ok(resumed.length > 0 && resumed.every((a) => !a.full), `no full snapshot was needed: it resumed from ${versionBefore} (${JSON.stringify(resumed)})`);
+    } finally {
+      // Pod f is gone even when an assertion failed: the next test counts workloads.
+      control.model.setPod('uid-f', undefined);
+    }
     await until(applied, (s) => !s.workloads.some((w) => w.name === 'f'), 'pod f deleted');
   });
 
