@@ -26,13 +26,14 @@ export interface HbonePoolOptions {
   /** SO_MARK of the agent's sockets in pod namespaces: the kernel never redirects them. */
   mark: number;
   connectTimeoutMs?: number;
-  /**
-   * How long a refused connect to a destination's HBONE port is tried again (default
-   * 2000 ms): when a pod joins, the agents of both ends learn it at once, and the
-   * destination's may open its listener a moment after the source's starts tunnelling.
-   */
-  refusedRetryMs?: number;
 }
+
+/**
+ * How long a refused connect to a destination's HBONE port is tried again: when a pod
+ * joins, the agents of both ends learn it at once, and the destination's may open its
+ * listener a moment after the source's starts tunnelling.
+ */
+const refusedRetryMs = 2000;
 
 /** The pauses between connects that were refused: short at first, then every 400 ms. */
 const refusedBackoffMs = (attempt: number): number => Math.min(25 * 2 ** attempt, 400);
@@ -147,7 +148,7 @@ export class HbonePool {
   /** The TCP connection to the destination's HBONE port, from the source pod's netns; a refusal is tried again for a while. */
   async #connectTcp(request: HboneRequest): Promise<number> {
     const { destination, source } = request;
-    const deadline = performance.now() + (this.#options.refusedRetryMs ?? 2000);
+    const deadline = performance.now() + refusedRetryMs;
     for (let attempt = 0; ; attempt++) {
       try {
         return await connectInNetns({

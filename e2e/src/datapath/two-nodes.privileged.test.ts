@@ -25,7 +25,7 @@ const execFileAsync = promisify(execFile);
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const trustDomain = 'cluster.local';
 const vip = '198.18.10.10';
-const log = createLogger({ component: 'test-agent', level: (process.env.WEFT_TEST_LOG as 'debug' | undefined) ?? 'warn' });
+const log = createLogger({ component: 'test-agent', level: 'warn' });
 
 interface Topology {
   n1: string;
