@@ -17,9 +17,10 @@ import { NetnsLab, ProcessOutput, captureObjectPath, repoRoot } from '@weft/agen
 import { generateTrustAnchor, issueServingIdentity, startGrpcServer } from '@weft/control';
 import { trustingAuthority } from '@weft/control/testing';
 import { AgentProcess, agentMainPath } from './agent-process.js';
-import { datapathGoals, formatDatapathReport, type DatapathFigures, type FixedRateFigures, type RatePoint } from './datapath-report.js';
+import { datapathGoals, formatDatapathReport, type DatapathFigures, type FixedRateFigures, type RatePoint, type RelayFixedRateFigures } from './datapath-report.js';
 import { Fortio, type LoadResult } from './fortio.js';
 import { writeStaticMeshConfig, type MeshMember } from './static-mesh-config.js';
+import { processUsage } from './process-usage.js';
 import { percentile } from './stats.js';
 import { buildTwoNodeTopology, type NodeName, type TwoNodeTopology } from './two-node-topology.js';
 
@@ -32,6 +33,16 @@ const heldConnections = 500;
 const caServerName = 'weft-control.weft-system.svc';
 const nodeNames: NodeName[] = ['node1', 'node2'];
 const holdConnections = fileURLToPath(new URL('./fixtures/hold-connections.js', import.meta.url));
+const tcpRelay = fileURLToPath(new URL('./fixtures/tcp-relay.js', import.meta.url));
+/** Where the reference relays listen: as the agents' sockets are, in the client pod (loopback) and in the server pod. */
+const relayPorts = { outbound: 15001, inbound: 15008 } as const;
+
+/**
+ * The three paths every figure is measured on: the pods outside the mesh (`direct`), the
+ * enrolled pods through both agents (`meshed`), and the pods outside the mesh through a
+ * pair of bare Node TCP relays (`relay`: the floor of any proxy in Node on this machine).
+ */
+type BenchPath = 'direct' | 'meshed' | 'relay';
 
 /**
  * Opt-in, for finding where the agents spend their time: `--cpu-prof=<folder>` has each
@@ -140,6 +151,8 @@ interface Bench {
   cgroups: PerNode<string>;
   fortio: Fortio;
   agents: PerNode<AgentProcess>;
+  /** The PIDs of the reference relays: node1's in the direct client pod, node2's in the direct server pod. */
+  relays: PerNode<number>;
   configPaths: PerNode<string>;
   work: string;
   /** Aborted on SIGINT/SIGTERM: nothing new is started while the teardown runs. */
@@ -155,20 +168,40 @@ async function applyMesh(bench: Bench, version: string, members: MeshMember[]): 
   });
 }
 
-/** One fortio run from a client pod to a server pod; the agents' CPU meanwhile, and a check that the path was the one meant. */
-async function measure(bench: Bench, path: 'direct' | 'meshed', qps: number, connections: number, seconds: number): Promise<{ result: LoadResult; cores: PerNode<number> }> {
-  const { topology, agents } = bench;
+/**
+ * One fortio run from a client pod to a server pod, the CPU meanwhile of the proxies on the
+ * path (the agents, or the relays for `relay`), and a check that the path was the one meant.
+ */
+async function measure(bench: Bench, path: BenchPath, qps: number, connections: number, seconds: number): Promise<{ result: LoadResult; cores: PerNode<number> }> {
+  const { topology, agents, relays } = bench;
   bench.signal.throwIfAborted();
-  const [client, server] = path === 'direct' ? [topology.clientDirect, topology.serverDirect] : [topology.clientMesh, topology.serverMesh];
+  const [client, url] =
+    path === 'meshed'
+      ? [topology.clientMesh, `http://${topology.serverMesh.ip}:8080/echo`]
+      : path === 'direct'
+        ? [topology.clientDirect, `http://${topology.serverDirect.ip}:8080/echo`]
+        : [topology.clientDirect, `http://127.0.0.1:${relayPorts.outbound}/echo`];
+  const cpuOf = (node: NodeName): number => (path === 'relay' ? processUsage(relays[node]).cpuSeconds : agents[node].usage().cpuSeconds);
   const counted = (): Promise<number> => agents.node1.metricTotal('weft_requests_total', { direction: 'outbound' });
   const requestsBefore = await counted();
-  const before = await forEachNode(agents, (a) => a.usage().cpuSeconds);
-  const result = await bench.fortio.load({ pod: client.netnsPath, cgroup: bench.cgroups.node1, url: `http://${server.ip}:8080/echo`, qps, connections, seconds, resultPath: join(bench.work, 'fortio.json') });
-  const after = await forEachNode(agents, (a) => a.usage().cpuSeconds);
+  const before = { node1: cpuOf('node1'), node2: cpuOf('node2') };
+  const result = await bench.fortio.load({ pod: client.netnsPath, cgroup: bench.cgroups.node1, url, qps, connections, seconds, resultPath: join(bench.work, 'fortio.json') });
+  const after = { node1: cpuOf('node1'), node2: cpuOf('node2') };
   const proxied = (await counted()) - requestsBefore;
-  if (path === 'direct' && proxied !== 0) throw new WeftError('WEFT_BENCH_WRONG_PATH', `the direct run went through the agent (${proxied} requests counted)`);
+  if (path !== 'meshed' && proxied !== 0) throw new WeftError('WEFT_BENCH_WRONG_PATH', `the ${path} run went through the agent (${proxied} requests counted)`);
   if (path === 'meshed' && proxied < result.requests) throw new WeftError('WEFT_BENCH_WRONG_PATH', `the meshed run made ${result.requests} requests but agent node1 counted ${proxied}: not everything was captured`);
   return { result, cores: { node1: (after.node1 - before.node1) / result.seconds, node2: (after.node2 - before.node2) / result.seconds } };
+}
+
+/** Starts a reference relay in a pod and waits until it listens; the lab stops it at cleanup. */
+async function startRelay(lab: NetnsLab, pod: string, listen: string, port: number, target: string, targetPort: number): Promise<number> {
+  const relay = new ProcessOutput(lab.spawn(pod, process.execPath, [tcpRelay, listen, String(port), target, String(targetPort)]));
+  await relay.waitFor((line) => line.startsWith('{"listening"'), 10_000).catch((error: unknown) => {
+    throw new WeftError('WEFT_BENCH_RELAY_FAILED', `the reference relay in ${pod} did not start: ${relay.stderr}`, { cause: error });
+  });
+  const pid = relay.child.pid;
+  if (pid === undefined) throw new WeftError('WEFT_BENCH_RELAY_FAILED', `the reference relay in ${pod} has no PID`);
+  return pid;
 }
 
 /** Fails loudly: a fixed-rate figure with failed requests would compare unlike with like. */
@@ -184,7 +217,7 @@ function requireNoErrors(path: string, result: LoadResult): LoadResult {
  * scan. The rate doubles until the path saturates (the asked rate is not reached), then
  * the bench bisects between the highest passing step and the next one up.
  */
-async function maxRate(bench: Bench, path: 'direct' | 'meshed'): Promise<RatePoint | undefined> {
+async function maxRate(bench: Bench, path: BenchPath): Promise<RatePoint | undefined> {
   const step = async (qps: number): Promise<{ point: RatePoint; result: LoadResult; ok: boolean; saturated: boolean }> => {
     const { result, cores } = await measure(bench, path, qps, search.connections, search.stepSeconds);
     const saturated = result.actualQps < 0.95 * qps;
@@ -245,10 +278,11 @@ async function run(bench: Bench, fortioVersion: string): Promise<DatapathFigures
   if (holderPid !== undefined) process.kill(holderPid, 'SIGTERM');
   await holder.exit();
 
-  progress(`warming up both paths (3 s each at ${rate} req/s)`);
-  for (const path of ['direct', 'meshed'] as const) requireNoErrors(`${path} warm-up`, (await measure(bench, path, rate, search.connections, 3)).result);
+  progress(`warming up the three paths (3 s each at ${rate} req/s)`);
+  for (const path of ['direct', 'meshed', 'relay'] as const) requireNoErrors(`${path} warm-up`, (await measure(bench, path, rate, search.connections, 3)).result);
 
   const fixedRate: FixedRateFigures[] = [];
+  const relayFixedRate: RelayFixedRateFigures[] = [];
   for (const connections of connectionCounts) {
     progress(`${rate} req/s over ${connections} connections for ${fixedSeconds} s: direct…`);
     const direct = await measure(bench, 'direct', rate, connections, fixedSeconds);
@@ -260,11 +294,15 @@ async function run(bench: Bench, fortioVersion: string): Promise<DatapathFigures
       meshed: requireNoErrors('meshed', meshed.result),
       agentCores: { direct: direct.cores, meshed: meshed.cores },
     });
+    progress(`${rate} req/s over ${connections} connections for ${fixedSeconds} s: through the reference relays…`);
+    const relayed = await measure(bench, 'relay', rate, connections, fixedSeconds);
+    relayFixedRate.push({ connections, relay: requireNoErrors('relay', relayed.result), relayCores: relayed.cores });
   }
 
   progress(`searching the highest rate with p99 < ${search.p99LimitMs} ms (${search.connections} connections, ${search.stepSeconds} s steps)`);
   const maxDirect = await maxRate(bench, 'direct');
   const maxMeshed = await maxRate(bench, 'meshed');
+  const maxRelay = await maxRate(bench, 'relay');
   const afterLoad = await rss(agents);
 
   return {
@@ -274,6 +312,7 @@ async function run(bench: Bench, fortioVersion: string): Promise<DatapathFigures
     seconds: fixedSeconds,
     fixedRate,
     maxRate: { connections: search.connections, stepSeconds: search.stepSeconds, p99LimitMs: search.p99LimitMs, direct: maxDirect, meshed: maxMeshed },
+    reference: { fixedRate: relayFixedRate, maxRate: maxRelay },
     memory: { idle, pods: idlePods, beforePods, withPods, connections: heldConnections, beforeConnections, withConnections, afterLoad },
   };
 }
@@ -346,7 +385,13 @@ async function main(): Promise<void> {
     const agents = { node1: await start('node1'), node2: await start('node2') };
     await forEachNode(agents, (agent) => agent.waitReady());
 
-    const figures = await run({ lab, topology, cgroups, fortio, agents, configPaths, work, signal: abort.signal }, fortioVersion);
+    progress('starting the reference relays (bare Node TCP, in the direct client and server pods)');
+    const relays = {
+      node1: await startRelay(lab, topology.clientDirect.netnsPath, '127.0.0.1', relayPorts.outbound, topology.serverDirect.ip, relayPorts.inbound),
+      node2: await startRelay(lab, topology.serverDirect.netnsPath, topology.serverDirect.ip, relayPorts.inbound, '127.0.0.1', 8080),
+    };
+
+    const figures = await run({ lab, topology, cgroups, fortio, agents, relays, configPaths, work, signal: abort.signal }, fortioVersion);
     await forEachNode(agents, (agent) => {
       if (!agent.running) throw new WeftError('WEFT_BENCH_AGENT_FAILED', `weft-agent of ${agent.node} exited during the bench:\n${agent.logTail()}`);
     });

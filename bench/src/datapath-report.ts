@@ -19,6 +19,14 @@ export interface RatePoint {
   agentCores: Record<NodeName, number>;
 }
 
+/** The direct pods through the pair of bare Node TCP relays at the fixed rate, and the relays' CPU meanwhile. */
+export interface RelayFixedRateFigures {
+  connections: number;
+  relay: LoadResult;
+  /** CPU (cores) of each relay: node1's in the client pod, node2's in the server pod. */
+  relayCores: Record<NodeName, number>;
+}
+
 export interface DatapathFigures {
   fortioVersion: string;
   /** /proc/loadavg (1, 5, 15 min) when the measurements began and ended. */
@@ -27,6 +35,8 @@ export interface DatapathFigures {
   seconds: number;
   fixedRate: FixedRateFigures[];
   maxRate: { connections: number; stepSeconds: number; p99LimitMs: number; direct: RatePoint | undefined; meshed: RatePoint | undefined };
+  /** Not a goal: the floor under the agents' figures, measured in the same run (see fixtures/tcp-relay.ts). */
+  reference: { fixedRate: RelayFixedRateFigures[]; maxRate: RatePoint | undefined };
   /** RSS in bytes of each agent at each stage. */
   memory: {
     idle: Record<NodeName, number>;
@@ -106,6 +116,20 @@ export function formatDatapathReport(f: DatapathFigures): string {
     const cores = sum(meshed.agentCores);
     out(`  for comparison, at the meshed highest rate (${meshed.result.requestedQps} req/s): ${fmt(cores, 3)} cores → ${fmt(cores / (meshed.result.actualQps / 1000), 3)} per 1,000 req/s`);
   }
+  out();
+  out('reference, not a goal: the same two hops through a pair of bare Node TCP relays (no TLS, HTTP/2,');
+  out('observing or policy; one in the direct client pod, one in the direct server pod): the floor under');
+  out('any proxy written for Node on this machine, measured in this run');
+  for (const run of f.reference.fixedRate) {
+    const direct = f.fixedRate.find((figures) => figures.connections === run.connections);
+    const d = (key: 'p50Ms' | 'p90Ms' | 'p99Ms'): string => (direct ? signed(run.relay[key] - direct.direct[key]) : '?');
+    const cores = sum(run.relayCores);
+    const meshedPer1000 = direct ? ` (meshed ${fmt(cpuPer1000(direct), 3)})` : '';
+    out(`  ${String(run.connections).padStart(2)} connections: Δp50 ${d('p50Ms')}, Δp90 ${d('p90Ms')}, Δp99 ${d('p99Ms')} ms against direct; relays ${fmt(cores, 3)} cores → ${fmt(cores / (run.relay.actualQps / 1000), 3)} per 1,000 req/s${meshedPer1000}`);
+  }
+  const relayMax = f.reference.maxRate;
+  const relayRatio = relayMax && direct ? ` → ratio relay / direct ${fmt(relayMax.result.requestedQps / direct.result.requestedQps)}` : '';
+  out(`  highest rate ${rate(relayMax)}${relayRatio}`);
   out();
   const m = f.memory;
   out('agent memory (VmRSS)');
