@@ -8,7 +8,8 @@
         "src/weft_bpf_object.cc",
         "src/weft_bpf_fd.cc",
         "src/weft_netns.cc",
-        "src/weft_probe.cc"
+        "src/weft_probe.cc",
+        "src/weft_fd_passing.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "libraries": ["-lbpf", "-lelf", "-lz"],

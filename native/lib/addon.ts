@@ -24,6 +24,7 @@ export interface StructLayout {
 }
 
 export interface RawBpfObject {
+  setMapPinPath(name: string, path: string): void;
   load(): void;
   programs(): RawProgram[];
   maps(): RawMap[];
@@ -47,6 +48,13 @@ export interface NetnsSocketOptions {
   timeoutMs?: number;
 }
 
+/** A connected AF_UNIX socket and the credentials of the process at its other end. */
+export interface UnixPeer {
+  fd: number;
+  pid: number;
+  uid: number;
+}
+
 /** The addon's exports exactly as the C++ registers them (native/src/weft_addon.cc). */
 export interface Addon {
   BpfObject: new (path: string) => RawBpfObject;
@@ -56,8 +64,9 @@ export interface Addon {
   mapDelete(fd: number, key: Buffer): boolean;
   mapNextKey(fd: number, key: Buffer | null, keySize: number): Buffer | null;
   linkCreate(programFd: number, targetPath: string, attachTypeId: number): number;
+  linkUpdate(linkFd: number, programFd: number): void;
   linkDetach(fd: number): void;
-  linkInfo(fd: number): { id: number; programId: number; type: number };
+  linkInfo(fd: number): { id: number; programId: number; type: number; netnsIno?: number };
   objPin(fd: number, path: string): void;
   objGet(path: string): number;
   closeFd(fd: number): void;
@@ -65,6 +74,11 @@ export interface Addon {
   connectInNetns(options: NetnsSocketOptions): Promise<number>;
   netnsCookie(netnsPath: string): Promise<bigint>;
   socketNetnsCookie(fd: number): bigint;
+  unixListen(name: string): number;
+  unixAccept(fd: number): UnixPeer | null;
+  unixConnect(name: string): UnixPeer;
+  unixSend(fd: number, data: Buffer, fds: number[]): void;
+  unixReceive(fd: number, timeoutMs: number): { data: Buffer; fds: number[] } | null;
   probeProgramType(type: string): boolean;
   probeMapType(type: string): boolean;
   probeHelper(programType: string, helper: string): boolean;

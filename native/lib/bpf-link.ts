@@ -33,10 +33,18 @@ export class BpfLink {
     return this.#pinnedAt;
   }
 
-  /** Kernel ids, as `bpftool link` shows them. */
-  info(): { id: number; programId: number } {
-    const { id, programId } = native(() => addon.linkInfo(this.#fd));
-    return { id, programId };
+  /** Kernel ids, as `bpftool link` shows them; a netns link also names its namespace's inode. */
+  info(): { id: number; programId: number; netnsIno?: number } {
+    const { id, programId, netnsIno } = native(() => addon.linkInfo(this.#fd));
+    return netnsIno === undefined ? { id, programId } : { id, programId, netnsIno };
+  }
+
+  /**
+   * Replaces the link's program in one step (bpf_link_update): the cgroup or netns is
+   * never without a program, so capture has no gap while an agent takes over.
+   */
+  update(program: { fd: number }): void {
+    native(() => addon.linkUpdate(this.#fd, program.fd));
   }
 
   pin(path: string): void {
@@ -49,6 +57,14 @@ export class BpfLink {
     if (this.#pinnedAt === undefined) return;
     rmSync(this.#pinnedAt, { force: true });
     this.#pinnedAt = undefined;
+  }
+
+  /** Closes this process's fd only: a pinned link stays attached (for the next agent). */
+  close(): void {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    native(() => addon.closeFd(fd));
   }
 
   /**

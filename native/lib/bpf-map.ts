@@ -37,6 +37,11 @@ export class BpfMap {
     this.#pinnedAt = path;
   }
 
+  /** Records a pin libbpf made or reused at load (BpfObject.load's pinMapsIn). */
+  markPinned(path: string): void {
+    this.#pinnedAt = path;
+  }
+
   unpin(): void {
     if (this.#pinnedAt === undefined) return;
     rmSync(this.#pinnedAt, { force: true });

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { WeftError } from '@weft/api';
 import type { RawBpfObject, StructLayout } from './addon.js';
 import { addon } from './addon.js';
@@ -19,16 +20,26 @@ export class BpfObject {
     for (const m of raw.maps()) this.#maps.set(m.name, new BpfMap(m));
   }
 
-  /** Opens and loads the object; a kernel refusal carries the verifier log in `detail`. */
-  static load(path: string): BpfObject {
+  /**
+   * Opens and loads the object; a kernel refusal carries the verifier log in `detail`.
+   * With `pinMapsIn`, each map is pinned at `<pinMapsIn>/<map name>`, and a map already
+   * pinned there (by an earlier load, another process) is reused with its contents
+   * instead of created: a reused map whose type, sizes or flags differ fails the load
+   * with WEFT_NATIVE_PINNED_MAP_MISMATCH.
+   */
+  static load(path: string, options: { pinMapsIn?: string } = {}): BpfObject {
     const raw = native(() => new addon.BpfObject(path));
     try {
+      const { pinMapsIn } = options;
+      if (pinMapsIn !== undefined) for (const m of raw.maps()) native(() => raw.setMapPinPath(m.name, join(pinMapsIn, m.name)));
       native(() => raw.load());
     } catch (error) {
       raw.close();
       throw error;
     }
-    return new BpfObject(path, raw);
+    const object = new BpfObject(path, raw);
+    if (options.pinMapsIn !== undefined) for (const map of object.#maps.values()) map.markPinned(join(options.pinMapsIn, map.name));
+    return object;
   }
 
   /**

@@ -21,6 +21,10 @@ export class BpfProgram {
     this.#fd = raw.fd;
   }
 
+  get fd(): number {
+    return this.#fd;
+  }
+
   /** Attaches a cgroup program (sock_addr, sockops) to a cgroup v2 directory. */
   attachCgroup(cgroupPath: string): BpfLink {
     return this.#attach(cgroupPath);

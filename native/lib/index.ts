@@ -5,5 +5,6 @@ export { BpfObject } from './bpf-object.js';
 export { BpfProgram } from './bpf-program.js';
 export { checkLayout, u32Codec, u64Codec, type Codec } from './codec.js';
 export { NativeError } from './native-error.js';
+export { FdChannel, FdListener, type FdMessage } from './fd-channel.js';
 export { connectInNetns, listenInNetns, netnsCookie, socketNetnsCookie } from './netns.js';
 export { probeHelper, probeMapType, probeProgramType } from './probe.js';

@@ -54,6 +54,15 @@ const rules: { errno: string; syscall?: string; detail?: RegExp; diagnosis: Diag
   },
   {
     errno: 'EINVAL',
+    syscall: 'bpf_object__load',
+    detail: /couldn't reuse pinned map/,
+    diagnosis: {
+      code: 'WEFT_NATIVE_PINNED_MAP_MISMATCH',
+      hint: 'a map pinned by another build of the agent has a different layout: that agent still owns the node (see docs/upgrades.md)',
+    },
+  },
+  {
+    errno: 'EINVAL',
     syscall: 'bpf_object__open_file',
     diagnosis: { code: 'WEFT_NATIVE_BAD_OBJECT', hint: 'the file is not a BPF ELF object built with clang -target bpf -g' },
   },
@@ -79,11 +88,14 @@ const rules: { errno: string; syscall?: string; detail?: RegExp; diagnosis: Diag
   { errno: 'EOPNOTSUPP', diagnosis: { code: 'WEFT_NATIVE_KERNEL_FEATURE', hint: "this kernel lacks a BPF feature Weft needs: run 'weft check --pre'" } },
   { errno: 'E2BIG', diagnosis: { code: 'WEFT_NATIVE_MAP_FULL', hint: 'a BPF map is full: more pods are enrolled on this node than the agent supports' } },
   { errno: 'ENOSPC', diagnosis: { code: 'WEFT_NATIVE_MAP_FULL', hint: 'a BPF map is full: more pods are enrolled on this node than the agent supports' } },
+  { errno: 'EADDRINUSE', syscall: 'bind(@', diagnosis: { code: 'WEFT_NATIVE_NAME_IN_USE', hint: 'another process listens on that abstract socket name' } },
   { errno: 'EADDRINUSE', diagnosis: { code: 'WEFT_NATIVE_ADDRESS_IN_USE', hint: "another process in the pod already listens on Weft's port; the ports are listed in docs/ARCHITECTURE.md" } },
   { errno: 'EADDRNOTAVAIL', diagnosis: { code: 'WEFT_NATIVE_ADDRESS_NOT_AVAILABLE', hint: 'the address is not configured in that network namespace (is loopback up, is IPv6 enabled?)' } },
   { errno: 'EAFNOSUPPORT', diagnosis: { code: 'WEFT_NATIVE_ADDRESS_NOT_AVAILABLE', hint: 'the address family is disabled in that network namespace' } },
+  { errno: 'ECONNREFUSED', syscall: 'connect(@', diagnosis: { code: 'WEFT_NATIVE_NO_LISTENER', hint: 'no process listens on that abstract socket name' } },
   { errno: 'ECONNREFUSED', diagnosis: { code: 'WEFT_NATIVE_CONNECTION_REFUSED', hint: 'nothing listens at the destination' } },
   { errno: 'ETIMEDOUT', diagnosis: { code: 'WEFT_NATIVE_TIMEOUT', hint: 'the destination did not answer: is a route or a policy dropping the traffic?' } },
+  { errno: 'EAGAIN', syscall: 'sendmsg', diagnosis: { code: 'WEFT_NATIVE_WOULD_BLOCK', hint: 'the socket buffer is full: send again once the peer has read' } },
   { errno: 'EMFILE', diagnosis: { code: 'WEFT_NATIVE_TOO_MANY_FILES', hint: 'raise the open-file limit (ulimit -n) of the agent' } },
   { errno: 'EEXIST', diagnosis: { code: 'WEFT_NATIVE_EXISTS', hint: 'something is already pinned at that path; a previous agent may have crashed without cleaning up' } },
 ];

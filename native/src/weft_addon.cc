@@ -8,6 +8,7 @@ Napi::Function define_bpf_object(Napi::Env env);
 void register_bpf_fd(Napi::Env env, Napi::Object exports);
 void register_netns(Napi::Env env, Napi::Object exports);
 void register_probe(Napi::Env env, Napi::Object exports);
+void register_fd_passing(Napi::Env env, Napi::Object exports);
 } // namespace weft
 
 static Napi::Object init(Napi::Env env, Napi::Object exports)
@@ -17,6 +18,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports)
 	weft::register_bpf_fd(env, exports);
 	weft::register_netns(env, exports);
 	weft::register_probe(env, exports);
+	weft::register_fd_passing(env, exports);
 	return exports;
 }
 

@@ -142,6 +142,16 @@ static Napi::Value link_create(const Napi::CallbackInfo &info)
 	return Napi::Number::New(info.Env(), link_fd);
 }
 
+// Replaces the program of a link in one step: the target is never without one.
+static Napi::Value link_update(const Napi::CallbackInfo &info)
+{
+	int fd = arg_fd(info, 0, "linkFd");
+	int prog_fd = arg_fd(info, 1, "programFd");
+	if (bpf_link_update(fd, prog_fd, nullptr))
+		throw_errno(info.Env(), "bpf_link_update", errno);
+	return info.Env().Undefined();
+}
+
 static Napi::Value link_detach(const Napi::CallbackInfo &info)
 {
 	int fd = arg_fd(info, 0, "linkFd");
@@ -180,6 +190,8 @@ static Napi::Value link_info(const Napi::CallbackInfo &info)
 	out.Set("id", Napi::Number::New(info.Env(), li.id));
 	out.Set("programId", Napi::Number::New(info.Env(), li.prog_id));
 	out.Set("type", Napi::Number::New(info.Env(), li.type));
+	if (li.type == BPF_LINK_TYPE_NETNS)
+		out.Set("netnsIno", Napi::Number::New(info.Env(), li.netns.netns_ino));
 	return out;
 }
 
@@ -200,6 +212,7 @@ void register_bpf_fd(Napi::Env env, Napi::Object exports)
 	exports.Set("mapDelete", Napi::Function::New(env, map_delete));
 	exports.Set("mapNextKey", Napi::Function::New(env, map_next_key));
 	exports.Set("linkCreate", Napi::Function::New(env, link_create));
+	exports.Set("linkUpdate", Napi::Function::New(env, link_update));
 	exports.Set("linkDetach", Napi::Function::New(env, link_detach));
 	exports.Set("linkInfo", Napi::Function::New(env, link_info));
 	exports.Set("objPin", Napi::Function::New(env, obj_pin));

@@ -83,6 +83,7 @@ public:
 	{
 		return DefineClass(env, "BpfObject",
 				   {
+					   InstanceMethod("setMapPinPath", &BpfObject::SetMapPinPath),
 					   InstanceMethod("load", &BpfObject::Load),
 					   InstanceMethod("programs", &BpfObject::Programs),
 					   InstanceMethod("maps", &BpfObject::Maps),
@@ -116,6 +117,22 @@ private:
 		if (!obj_)
 			throw Napi::Error::New(env, "BPF object is closed");
 		return obj_;
+	}
+
+	// Before load: the map is pinned at path. A map already pinned there is reused (libbpf
+	// refuses one whose type, sizes or flags differ); otherwise it is created and pinned.
+	Napi::Value SetMapPinPath(const Napi::CallbackInfo &info)
+	{
+		struct bpf_object *obj = require_open(info.Env());
+		std::string name = arg_string(info, 0, "name");
+		std::string path = arg_string(info, 1, "path");
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, name.c_str());
+		if (!map)
+			throw_errno(info.Env(), "bpf_object__find_map_by_name(" + name + ")", ENOENT);
+		int err = bpf_map__set_pin_path(map, path.c_str());
+		if (err)
+			throw_errno(info.Env(), "bpf_map__set_pin_path(" + path + ")", err);
+		return info.Env().Undefined();
 	}
 
 	Napi::Value Load(const Napi::CallbackInfo &info)
