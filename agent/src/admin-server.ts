@@ -10,13 +10,19 @@ export interface AdminServerOptions {
   address: string;
   port: number;
   netnsPath?: string;
+  /** A listening socket to serve instead (the previous agent's, handed over). */
+  fd?: number;
   /** Where the mesh state comes from and how that is going (shown in /debug/state). */
   source?: () => unknown;
   log: Logger;
 }
 
-/** The agent's admin port (15020): /metrics, /healthz, /readyz, /debug/state. */
-export async function startAdminServer(options: AdminServerOptions): Promise<{ server: Server; port: number }> {
+/**
+ * The agent's admin port (15020): /metrics, /healthz, /readyz, /debug/state. Its socket is
+ * opened natively so its fd is known: a successor is handed the same socket, and kubelet
+ * probes never find the port closed during an upgrade.
+ */
+export async function startAdminServer(options: AdminServerOptions): Promise<{ server: Server; port: number; fd: number }> {
   const { agent } = options;
   const server = createAdminServer(
     {
@@ -31,8 +37,6 @@ export async function startAdminServer(options: AdminServerOptions): Promise<{ s
     },
     options.log,
   );
-  const where = options.netnsPath
-    ? { fd: await listenInNetns({ netns: options.netnsPath, family: isIPv6(options.address) ? 6 : 4, address: options.address, port: options.port }) }
-    : { host: options.address, port: options.port };
-  return { server, port: await listenAdmin(server, where) };
+  const fd = options.fd ?? (await listenInNetns({ netns: options.netnsPath ?? '/proc/self/ns/net', family: isIPv6(options.address) ? 6 : 4, address: options.address, port: options.port }));
+  return { server, port: await listenAdmin(server, { fd }), fd };
 }

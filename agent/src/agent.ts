@@ -1,10 +1,12 @@
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '@weft/api';
 import { CaptureManager, captureDefaults, type CaptureOptions, type CapturedConnection } from './capture/index.js';
+import type { InheritedSockets, PodSockets } from './handover/index.js';
 import { WorkloadIdentities, type CertificateSigner } from './identity/index.js';
 import type { EdgeStats } from './telemetry/index.js';
 import { HbonePool } from './proxy/hbone-pool.js';
 import { InboundProxy } from './proxy/inbound.js';
+import { ConnectionDrain } from './proxy/connection-drain.js';
 import { OutboundProxy } from './proxy/outbound.js';
 import { ProxyMetrics } from './proxy/proxy-metrics.js';
 import { TlsContexts } from './proxy/tls-contexts.js';
@@ -14,7 +16,7 @@ import { MeshState, spiffeIdOf, type MeshSnapshot, type MeshView, type Workload 
 export interface AgentOptions {
   /** The node this agent serves: its workloads are enrolled, the others are destinations. */
   node: string;
-  capture: Omit<CaptureOptions, 'onConnection'>;
+  capture: Omit<CaptureOptions, 'onConnection' | 'inherited' | 'log'>;
   signer: CertificateSigner;
   /** PEM of the mesh root. */
   trustBundlePem: string;
@@ -39,17 +41,28 @@ export interface EnrolledWorkloadState {
   strict: boolean;
 }
 
+/** What stop() does with the node's capture: see docs/upgrades.md. */
+export type StopMode =
+  /** The kernel keeps capturing (pins stay) for the next agent: pods never leave the mesh. */
+  | 'leave'
+  /** Capture ends and every pin goes: pods talk directly again (Weft is uninstalled). */
+  | 'release';
+
 /**
  * The node agent: the mesh state (one writer: apply()), the capture of this node's
  * enrolled workloads, their identities, and the proxy between them. apply() reconciles
  * the node to a snapshot; one workload failing to enroll is logged and retried on the next
  * snapshot, never taking the others down.
+ *
+ * An agent that takes the node over from a running one starts on `standby`: it follows the
+ * mesh state and fetches its workloads' certificates, but leaves the kernel and the
+ * sockets to the running agent until activate() (see agent/src/handover).
  */
 export class Agent {
   readonly registry = new Registry();
   readonly #options: AgentOptions;
   readonly #state = new MeshState();
-  readonly #capture: CaptureManager;
+  #capture: CaptureManager | undefined;
   readonly #identities: WorkloadIdentities;
   readonly #listeners: WorkloadListeners;
   readonly #pool: HbonePool;
@@ -60,10 +73,15 @@ export class Agent {
   readonly #draining = new Map<string, { workload: Workload; timer: NodeJS.Timeout }>();
   readonly #releasedListeners = new Set<(uid: string) => void>();
   readonly #active = new Set<object>();
+  readonly #drain = new ConnectionDrain();
   #reconciling: Promise<void> = Promise.resolve();
   #ready = false;
+  /** Kernel state and sockets are left alone: a hand-over is under way or done. */
+  #frozen = false;
+  #applied: Promise<void>;
+  #markApplied: () => void = () => undefined;
 
-  private constructor(options: AgentOptions, capture: (onConnection: (connection: CapturedConnection) => void) => CaptureManager) {
+  private constructor(options: AgentOptions) {
     this.#options = options;
     const { log } = options;
     collectDefaultMetrics({ register: this.registry, prefix: 'weft_agent_' });
@@ -73,8 +91,8 @@ export class Agent {
     const mark = options.capture.agentMark ?? captureDefaults.agentMark;
     const trustDomain = (): string => this.#state.settings.trustDomain;
     this.#pool = new HbonePool({ certificates: this.#identities, contexts, trustDomain, tlsPort: options.capture.inboundTlsPort ?? captureDefaults.inboundTlsPort, mark });
-    this.#inbound = new InboundProxy({ state: this.#state, metrics, mark, log });
-    this.#outbound = new OutboundProxy({ node: options.node, state: this.#state, pool: this.#pool, inbound: this.#inbound, metrics, mark, log });
+    this.#inbound = new InboundProxy({ state: this.#state, metrics, mark, log, drain: this.#drain });
+    this.#outbound = new OutboundProxy({ node: options.node, state: this.#state, pool: this.#pool, inbound: this.#inbound, metrics, mark, log, drain: this.#drain });
     this.#listeners = new WorkloadListeners({
       certificates: this.#identities,
       contexts,
@@ -86,16 +104,50 @@ export class Agent {
       },
       onRefused: (reason) => metrics.failed('inbound', reason),
     });
-    this.#capture = capture((connection) => {
-      this.#track(connection.socket);
-      if (connection.direction === 'outbound') this.#outbound.handle(connection);
-      else this.#inbound.onPlaintext(connection);
-    });
+    this.#applied = new Promise((resolve) => (this.#markApplied = resolve));
     this.#agentGauges();
   }
 
+  /** An agent that owns the node from now on: capture is taken over or set up at once. */
   static start(options: AgentOptions): Agent {
-    return new Agent(options, (onConnection) => CaptureManager.start({ ...options.capture, onConnection }));
+    const agent = new Agent(options);
+    agent.#capture = agent.#startCapture(undefined);
+    return agent;
+  }
+
+  /** An agent that will take the node over from a running one: see activate(). */
+  static standby(options: AgentOptions): Agent {
+    return new Agent(options);
+  }
+
+  #startCapture(inherited: InheritedSockets | undefined): CaptureManager {
+    return CaptureManager.start({
+      ...this.#options.capture,
+      log: this.#options.log,
+      ...(inherited ? { inherited: inherited.takeCapture() } : {}),
+      onConnection: (connection: CapturedConnection) => {
+        this.#track(connection.socket);
+        if (connection.direction === 'outbound') this.#outbound.handle(connection);
+        else this.#inbound.onPlaintext(connection);
+      },
+    });
+  }
+
+  /** Resolves once a mesh state has been applied (on standby: its certificates fetched). */
+  whenApplied(): Promise<void> {
+    return this.#applied;
+  }
+
+  /**
+   * Takes the node over (after the running agent released it): the kernel state it left,
+   * and the sockets it handed over, which are served from now on; then the node is
+   * reconciled to the current mesh state.
+   */
+  async activate(inherited: InheritedSockets): Promise<void> {
+    if (this.#capture) throw new Error('the agent owns the node already');
+    this.#listeners.inherit((uid, ip) => inherited.takeHbone(uid, ip));
+    this.#capture = this.#startCapture(inherited);
+    await this.#schedule();
   }
 
   get state(): MeshView {
@@ -109,9 +161,43 @@ export class Agent {
   /** Replaces the mesh state and reconciles this node to it (`adopt`: see MeshState.replace). */
   apply(snapshot: MeshSnapshot, options: { adopt?: boolean } = {}): Promise<void> {
     this.#state.replace(snapshot, options);
+    return this.#schedule();
+  }
+
+  #schedule(): Promise<void> {
     const run = this.#reconciling.then(() => this.#reconcile());
     this.#reconciling = run.catch(() => undefined);
     return run;
+  }
+
+  /** Stops changing the kernel state and the sockets (a successor is taking over). */
+  async freeze(): Promise<void> {
+    this.#frozen = true;
+    await this.#reconciling;
+  }
+
+  /** The hand-over failed: reconciles to the latest state again. */
+  thaw(): void {
+    if (!this.#frozen) return;
+    this.#frozen = false;
+    void this.#schedule();
+  }
+
+  /** Every enrolled pod's listening sockets (capture and HBONE), for a successor. */
+  podSockets(): PodSockets[] {
+    return (this.#capture?.listenerFds() ?? []).map((pod) => ({ ...pod, hbone: this.#listeners.fds(pod.uid) }));
+  }
+
+  /**
+   * A successor serves the node's sockets now: this agent stops accepting on them, tells
+   * other agents to open new tunnels elsewhere, and only finishes what it has open.
+   */
+  async release(): Promise<void> {
+    this.#frozen = true;
+    this.#ready = false;
+    await this.#capture?.stopAccepting();
+    this.#listeners.release();
+    this.#drain.drain();
   }
 
   enrolled(): EnrolledWorkloadState[] {
@@ -144,14 +230,17 @@ export class Agent {
   }
 
   /**
-   * Stops, draining first: capture is detached at once (the pods' new connections go
-   * direct), while the connections already through the agent — and tunnels other agents
-   * still open to its pods — are served until they end or `drainMs` (default 5 s) passes;
-   * then everything closes.
+   * Stops. `leave` (the default) keeps the node's capture in the kernel for the next agent;
+   * `release` ends it (uninstall). Either way the connections already through the agent —
+   * and tunnels other agents still open to its pods — are served until they end or
+   * `drainMs` (default 5 s) passes; then everything closes.
    */
-  async stop(options: { drainMs?: number } = {}): Promise<void> {
+  async stop(options: { drainMs?: number; mode?: StopMode } = {}): Promise<void> {
+    this.#frozen = true;
     await this.#reconciling;
-    await this.#capture.stop();
+    if (options.mode === 'release') await this.#capture?.stop();
+    else await this.#capture?.stopAccepting();
+    this.#drain.drain();
     const deadline = Date.now() + (options.drainMs ?? 5000);
     while (this.#active.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     for (const { timer } of this.#draining.values()) clearTimeout(timer);
@@ -159,6 +248,7 @@ export class Agent {
     this.#listeners.closeAll();
     this.#pool.close();
     this.#identities.stop();
+    if (options.mode !== 'release') await this.#capture?.leave();
   }
 
   /** Connections and tunnels in flight: what a stop waits for. */
@@ -171,11 +261,19 @@ export class Agent {
   async #reconcile(): Promise<void> {
     const { node, log } = this.#options;
     const { trustDomain } = this.#state.settings;
-    const wanted = new Map(this.#state.workloadsOnNode(node).filter((w) => w.enrolled && w.netnsPath).map((w) => [w.uid, w]));
+    const local = this.#state.workloadsOnNode(node).filter((w) => w.enrolled);
+    const capture = this.#capture;
+    if (!capture || this.#frozen) {
+      // On standby (or handing over): only what needs no kernel state, the certificates.
+      if (!capture) await Promise.all(local.map((w) => this.#identities.ensure(spiffeIdOf(w, trustDomain)).catch(() => undefined)));
+      this.#markApplied();
+      return;
+    }
+    const wanted = new Map(local.filter((w) => w.netnsPath).map((w) => [w.uid, w]));
     for (const [uid, workload] of this.#enrolled) {
       if (wanted.has(uid)) continue;
       try {
-        await this.#capture.unenroll(uid);
+        await capture.unenroll(uid);
       } catch (error) {
         log.warn('unenroll failed', { workload: workload.name, namespace: workload.namespace, error });
       }
@@ -196,7 +294,7 @@ export class Agent {
           await this.#identities.ensure(spiffeIdOf(workload, trustDomain));
           await this.#listeners.open(workload);
           this.#listeners.update(workload);
-          await this.#capture.enroll({ uid: workload.uid, netnsPath: workload.netnsPath ?? '', ips: workload.ips, strict: this.#state.modeOf(workload) === 'STRICT' });
+          await capture.enroll({ uid: workload.uid, netnsPath: workload.netnsPath ?? '', ips: workload.ips, strict: this.#state.modeOf(workload) === 'STRICT' });
           if (!this.#enrolled.has(workload.uid)) log.info('workload enrolled', { workload: workload.name, namespace: workload.namespace });
           this.#enrolled.set(workload.uid, workload);
         } catch (error) {
@@ -204,7 +302,14 @@ export class Agent {
         }
       }),
     );
+    // What the previous agent left for pods that are not this node's any more goes now.
+    try {
+      capture.releasePrevious(local.map((w) => w.uid));
+    } catch (error) {
+      log.error('releasing what the previous agent left failed; tried again with the next state', { error });
+    }
     this.#ready = true;
+    this.#markApplied();
   }
 
   /** The end of a drain: the listener closes and the identity goes when no one else has it. */

@@ -20,6 +20,14 @@ describe('weft-agent', () => {
     for (const name of Object.keys(settings)) assert.match(result.stdout, new RegExp(name));
   });
 
+  it('refuses a stop mode, a drain and an admin address it cannot use, naming each', () => {
+    const result = run([], { WEFT_NODE_NAME: 'n1', WEFT_STOP_MODE: 'maybe', WEFT_DRAIN_SECONDS: 'soon', WEFT_SUCCESSOR_WAIT_SECONDS: '-1', WEFT_ADMIN_ADDRESS: 'localhost:15020' });
+    assert.equal(result.status, 1);
+    for (const text of ['WEFT_STOP_MODE=maybe must be auto, leave or release', 'WEFT_DRAIN_SECONDS=soon', 'WEFT_SUCCESSOR_WAIT_SECONDS=-1', 'WEFT_ADMIN_ADDRESS=localhost:15020 must be an IP address']) {
+      assert.ok(result.stderr.includes(text), `${text} in: ${result.stderr}`);
+    }
+  });
+
   it('names every missing or bad setting in one error and exits 1', () => {
     const result = run([], { WEFT_ADMIN_ADDRESS: 'nowhere', WEFT_LOG_LEVEL: 'loud' });
     assert.equal(result.status, 1);

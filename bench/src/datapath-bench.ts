@@ -13,10 +13,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { WeftError } from '@weft/api';
-import { NetnsLab, ProcessOutput, captureObjectPath, repoRoot } from '@weft/agent/testing';
+import { AgentProcess, NetnsLab, ProcessOutput, agentMainPath, captureObjectPath, repoRoot } from '@weft/agent/testing';
 import { generateTrustAnchor, issueServingIdentity, startGrpcServer } from '@weft/control';
 import { trustingAuthority } from '@weft/control/testing';
-import { AgentProcess, agentMainPath } from './agent-process.js';
 import { datapathGoals, formatDatapathReport, type DatapathFigures, type FixedRateFigures, type RatePoint, type RelayFixedRateFigures } from './datapath-report.js';
 import { Fortio, type LoadResult } from './fortio.js';
 import { writeStaticMeshConfig, type MeshMember } from './static-mesh-config.js';
@@ -139,7 +138,7 @@ async function rss(agents: PerNode<AgentProcess>, settleMs = 2000): Promise<PerN
   await sleep(settleMs);
   const samples: PerNode<number[]> = { node1: [], node2: [] };
   for (let i = 0; i < 5; i++) {
-    for (const node of nodeNames) samples[node].push(agents[node].usage().rssBytes);
+    for (const node of nodeNames) samples[node].push(processUsage(agents[node].pid).rssBytes);
     await sleep(400);
   }
   return { node1: percentile(samples.node1, 50), node2: percentile(samples.node2, 50) };
@@ -181,7 +180,7 @@ async function measure(bench: Bench, path: BenchPath, qps: number, connections: 
       : path === 'direct'
         ? [topology.clientDirect, `http://${topology.serverDirect.ip}:8080/echo`]
         : [topology.clientDirect, `http://127.0.0.1:${relayPorts.outbound}/echo`];
-  const cpuOf = (node: NodeName): number => (path === 'relay' ? processUsage(relays[node]).cpuSeconds : agents[node].usage().cpuSeconds);
+  const cpuOf = (node: NodeName): number => (path === 'relay' ? processUsage(relays[node]).cpuSeconds : processUsage(agents[node].pid).cpuSeconds);
   const counted = (): Promise<number> => agents.node1.metricTotal('weft_requests_total', { direction: 'outbound' });
   const requestsBefore = await counted();
   const before = { node1: cpuOf('node1'), node2: cpuOf('node2') };

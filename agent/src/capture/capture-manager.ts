@@ -1,19 +1,22 @@
+import { statSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { debuglog } from 'node:util';
-import { WeftError } from '@weft/api';
+import { WeftError, type Logger } from '@weft/api';
 import type { BpfLink, BpfMap } from '@weft/native';
 import { netnsCookie } from '@weft/native';
 import { captureDefaults } from './capture-defaults.js';
 import { podFlags, type OriginalDestination, type PodEntry } from './capture-maps.js';
-import { CapturePins, takeStalePins } from './capture-pins.js';
+import type { CapturePins } from './capture-pins.js';
+import type { CapturePrograms } from './capture-programs.js';
+import { takeOverKernelCapture } from './capture-takeover.js';
 import { collectFailures, collectFailuresAsync, throwFailures } from './cleanup.js';
-import { cgroupPrograms, loadCapturePrograms, type CapturePrograms } from './capture-programs.js';
 import { unmapIpv4 } from './ip-address.js';
 import { isCgroup2, isOnBpffs } from './kernel-mounts.js';
 import { PodIpTable } from './pod-ip-table.js';
 import { openNetns, validatePod, type PodCapture } from './pod-capture.js';
-import { openPodListeners } from './pod-listeners.js';
+import { openPodListeners, servePodListeners, type PodListeners } from './pod-listeners.js';
+import type { InheritedListeners, PreviousCapture, PreviousPod } from './previous-capture.js';
 import { SlotAllocator } from './slot-allocator.js';
 
 const debug = debuglog('weft:capture');
@@ -45,7 +48,15 @@ export interface CaptureOptions {
    * listeners: connections redirected just before must reach accept() or they are reset.
    */
   drainMs?: number;
+  /** Listening sockets a live predecessor handed over (see agent/src/handover). */
+  inherited?: InheritedListeners[];
+  log?: Logger;
   onConnection: (connection: CapturedConnection) => void;
+}
+
+/** One enrolled pod's listening sockets, for handing them over to the next agent. */
+export interface PodListenerFds extends InheritedListeners {
+  inboundSlot: number;
 }
 
 /** What the kernel holds for one enrolled pod (for /debug/state and tests). */
@@ -72,6 +83,7 @@ interface EnrolledPod {
   spec: PodCapture;
   netnsCookie: bigint;
   inboundSlot: number;
+  listeners: PodListeners | undefined;
   /** Steps that undo the enrollment, in the order they must run. */
   undo: (() => void | Promise<void>)[];
 }
@@ -92,25 +104,26 @@ export class CaptureManager {
   readonly #podIps: PodIpTable;
   readonly #queues = new Map<string, Promise<void>>();
   readonly #slots: SlotAllocator;
-  /** sk_lookup links a crashed agent left, by pod uid: kept until re-enroll or releaseStale(). */
-  readonly #stale: Map<string, BpfLink>;
+  /** What the agent before this one left: held until each pod is enrolled again or let go. */
+  readonly #previous: PreviousCapture;
   readonly #stats = { outboundAccepted: 0, inboundAccepted: 0, missingOriginalDestination: 0, refusedSelfAddressed: 0 };
   #hostCookie: Promise<bigint> | undefined;
   #stopping: Promise<void> | undefined;
 
-  private constructor(options: CaptureOptions, programs: CapturePrograms, pins: CapturePins, links: BpfLink[], stale: Map<string, BpfLink>) {
+  private constructor(options: CaptureOptions, programs: CapturePrograms, pins: CapturePins, links: BpfLink[], previous: PreviousCapture) {
     this.#options = options;
     this.#programs = programs;
     this.#pins = pins;
     this.#cgroupLinks = links;
-    this.#stale = stale;
+    this.#previous = previous;
     this.#slots = new SlotAllocator(programs.maps.inbound.map.maxEntries);
+    for (const slot of previous.slots()) this.#slots.reserve(slot);
     this.#podIps = new PodIpTable(programs.maps.podIps);
   }
 
   /**
-   * Loads the programs, attaches the outbound ones to the cgroup and pins everything.
-   * What a crashed agent left is taken over: see takeStalePins.
+   * Loads the programs, attaches them and pins everything; what an agent before this one
+   * left is taken over without a gap in capture (see takeOverKernelCapture).
    */
   static start(options: CaptureOptions): CaptureManager {
     const pinRoot = options.pinRoot ?? captureDefaults.pinRoot;
@@ -124,16 +137,15 @@ export class CaptureManager {
         hint: "give the cgroup v2 root: /sys/fs/cgroup on unified hosts, /sys/fs/cgroup/unified on hybrid ones ('weft check --pre' finds it)",
       });
     }
-    const stale = takeStalePins(pinRoot);
-    if (stale.size > 0) debug('took over %d sk_lookup links of a previous agent under %s', stale.size, pinRoot);
-
-    const links: BpfLink[] = [];
-    let programs: CapturePrograms | undefined;
-    let pins: CapturePins | undefined;
+    const kernel = takeOverKernelCapture({
+      objectPath: options.objectPath,
+      cgroupPath: options.cgroupPath,
+      pinRoot,
+      ...(options.inherited ? { inherited: options.inherited } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
     try {
-      programs = loadCapturePrograms(options.objectPath);
-      pins = new CapturePins(pinRoot);
-      programs.maps.config.set(0, {
+      kernel.programs.maps.config.set(0, {
         agentIpv4: options.agentSourceIpv4 ?? captureDefaults.agentSourceIpv4,
         agentIpv6: options.agentSourceIpv6,
         agentMark: options.agentMark ?? captureDefaults.agentMark,
@@ -141,23 +153,9 @@ export class CaptureManager {
         inboundPort: options.inboundPort ?? captureDefaults.inboundPort,
         inboundTlsPort: options.inboundTlsPort ?? captureDefaults.inboundTlsPort,
       });
-      for (const role of cgroupPrograms) {
-        const program = programs[role];
-        const link = program.attachCgroup(options.cgroupPath);
-        links.push(link);
-        link.pin(pins.cgroupLink(program.name));
-      }
-      for (const map of allMaps(programs)) map.pin(pins.map(map.name));
-      return new CaptureManager(options, programs, pins, links, stale);
+      return new CaptureManager(options, kernel.programs, kernel.pins, kernel.cgroupLinks, kernel.previous);
     } catch (error) {
-      const loaded = programs;
-      collectFailures([
-        ...links.map((link) => () => link.destroy()),
-        ...[...stale.values()].map((link) => () => link.destroy()),
-        ...(loaded ? allMaps(loaded).map((map) => () => map.unpin()) : []),
-        () => pins?.removeFolders(),
-        () => loaded?.object.close(),
-      ]);
+      collectFailures([...kernel.cgroupLinks.map((link) => () => link.close()), () => kernel.previous.close(), () => kernel.programs.object.close()]);
       throw error;
     }
   }
@@ -189,13 +187,66 @@ export class CaptureManager {
   }
 
   /**
-   * Detaches the sk_lookup links a previous agent left for pods this agent has not
-   * enrolled again. Call it once the agent knows every pod it should capture.
+   * Lets go of what the previous agent left for pods not in `keep` (the pods of this node
+   * the agent captures, enrolled yet or not): their links are detached and listeners
+   * closed. Once every kept pod is enrolled again, the map entries nobody claimed are
+   * removed too. Call it whenever the agent knows every pod it should capture; it is cheap
+   * once nothing previous is left.
    */
-  releaseStale(): void {
-    const links = [...this.#stale.values()];
-    this.#stale.clear();
-    throwFailures(collectFailures(links.map((link) => () => link.destroy())), 'releasing stale links');
+  releasePrevious(keep: Iterable<string>): void {
+    if (this.#previous.empty) return;
+    const kept = new Set(keep);
+    const settled = [...kept].every((uid) => this.#pods.has(uid));
+    const { stale, failures } = this.#previous.release(kept, settled);
+    const { maps } = this.#programs;
+    for (const [cookie, entry] of stale.pods) {
+      failures.push(
+        ...collectFailures([
+          () => void maps.enrolled.delete(cookie),
+          () => void maps.inbound.delete(entry.inboundSlot),
+          () => this.#slots.release(entry.inboundSlot),
+        ]),
+      );
+    }
+    // Addresses of pods let go, or that a pod no longer has.
+    if (settled) failures.push(...collectFailures([() => this.#podIps.removeUnowned()]));
+    throwFailures(failures, 'releasing what the previous agent left');
+  }
+
+  /** Every enrolled pod's listening sockets, for a successor to take over. */
+  listenerFds(): PodListenerFds[] {
+    return [...this.#pods.values()].flatMap(({ spec, netnsCookie, inboundSlot, listeners }) =>
+      listeners ? [{ uid: spec.uid, netnsCookie, inboundSlot, outboundFds: listeners.outboundFds, inboundFd: listeners.inboundFd }] : [],
+    );
+  }
+
+  /**
+   * Stops accepting on every pod's listeners in this process; the kernel state stays. A
+   * successor that holds the same sockets accepts what arrives from now on.
+   */
+  async stopAccepting(): Promise<void> {
+    await Promise.all([...this.#pods.values()].map(async (pod) => {
+      const listeners = pod.listeners;
+      pod.listeners = undefined;
+      await listeners?.close();
+    }));
+  }
+
+  /**
+   * Leaves the node to the next agent: stops accepting and closes this process's handles,
+   * but every program, map, link and pin stays — enrolled pods stay captured (their
+   * connections are refused, or dropped when STRICT, until an agent listens again).
+   */
+  async leave(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await Promise.allSettled([...this.#queues.values()]);
+      await this.stopAccepting();
+      throwFailures(
+        collectFailures([...this.#cgroupLinks.map((link) => () => link.close()), () => this.#previous.close(), () => this.#programs.object.close()]),
+        'leaving capture',
+      );
+    })();
+    return this.#stopping;
   }
 
   isEnrolled(uid: string): boolean {
@@ -219,8 +270,9 @@ export class CaptureManager {
   }
 
   /**
-   * Unenrolls every pod, detaches every program and removes every pin. Every step runs
-   * even when an earlier one fails; the failures are thrown together at the end.
+   * Ends capture on this node (Weft is uninstalled): unenrolls every pod, detaches every
+   * program and removes every pin, so pods talk directly again. Every step runs even when
+   * an earlier one fails; the failures are thrown together at the end.
    */
   stop(): Promise<void> {
     this.#stopping ??= this.#shutdown();
@@ -234,7 +286,7 @@ export class CaptureManager {
     failures.push(
       ...collectFailures([
         ...this.#cgroupLinks.map((link) => () => link.destroy()),
-        () => this.releaseStale(),
+        () => this.releasePrevious([]),
         ...allMaps(this.#programs).map((map) => () => map.unpin()),
         () => this.#pins.removeFolders(),
         () => this.#programs.object.close(),
@@ -259,48 +311,84 @@ export class CaptureManager {
   }
 
   async #acquire(spec: PodCapture): Promise<void> {
-    const { maps, skLookup } = this.#programs;
+    const { maps } = this.#programs;
     // One open of the namespace for every step, so a reused /proc/<pid>/ns/net path
     // cannot make the listeners, the link and the cookie name different namespaces.
     const netns = openNetns(spec.netnsPath);
     const undo: EnrolledPod['undo'] = [];
     const step = (rollback: () => void | Promise<void>): void => void undo.unshift(rollback);
+    let cookie: bigint | undefined;
+    let previous: PreviousPod | undefined;
+    let link: BpfLink | undefined;
+    // A pod the previous agent captured stays captured when its enroll fails half-way.
+    let failing = false;
+    const unlessKept = (rollback: () => void): (() => void) => () => {
+      if (!(failing && previous?.entry)) rollback();
+    };
     try {
-      const cookie = await netnsCookie(netns.path);
-      await this.#refuseTakenNetns(spec, cookie);
-      const pod: EnrolledPod = { spec, netnsCookie: cookie, inboundSlot: -1, undo };
-      const listeners = await openPodListeners({
-        netnsPath: netns.path,
-        outboundPort: this.#options.outboundPort ?? captureDefaults.outboundPort,
-        inboundPort: this.#options.inboundPort ?? captureDefaults.inboundPort,
-        onOutbound: (socket) => this.#onOutbound(pod, socket),
-        onInbound: (socket) => this.#onInbound(pod, socket),
-      });
-      step(() => listeners.close());
+      const netnsCookieOfPod = await netnsCookie(netns.path);
+      cookie = netnsCookieOfPod;
+      await this.#refuseTakenNetns(spec, netnsCookieOfPod);
+      previous = this.#previous.claim(spec.uid, netnsCookieOfPod);
+      const pod: EnrolledPod = { spec, netnsCookie: netnsCookieOfPod, inboundSlot: -1, listeners: undefined, undo };
+      const handlers = { onOutbound: (socket: Socket) => this.#onOutbound(pod, socket), onInbound: (socket: Socket) => this.#onInbound(pod, socket) };
+      // Handed-over listeners are the very sockets the kernel steers to: serving them here
+      // accepts what queued while the previous agent handed over.
+      const listeners = previous.listeners
+        ? await servePodListeners(previous.listeners, handlers)
+        : await openPodListeners({
+            netnsPath: netns.path,
+            outboundPort: this.#options.outboundPort ?? captureDefaults.outboundPort,
+            inboundPort: this.#options.inboundPort ?? captureDefaults.inboundPort,
+            ...handlers,
+          });
+      pod.listeners = listeners;
+      step(() => pod.listeners?.close());
       step(() => sleep(this.#options.drainMs ?? 100));
-      const slot = this.#slots.take();
+      // A pod the maps already capture keeps its slot: weft_inbound is switched in place.
+      const slot = previous.entry?.inboundSlot ?? this.#slots.take();
       pod.inboundSlot = slot;
-      step(() => this.#slots.release(slot));
+      step(unlessKept(() => this.#slots.release(slot)));
       maps.inbound.set(slot, listeners.inboundFd);
       step(() => void maps.inbound.delete(slot));
       this.#podIps.assign(spec.uid, spec.ips, podEntry(pod));
-      step(() => this.#podIps.release(spec.uid));
-      maps.enrolled.set(cookie, podEntry(pod));
-      step(() => void maps.enrolled.delete(cookie));
-      const link = skLookup.attachNetns(netns.path);
-      step(() => link.destroy());
-      // A previous agent's link for this pod goes only now: STRICT never opens.
-      this.#stale.get(spec.uid)?.destroy();
-      this.#stale.delete(spec.uid);
-      link.pin(this.#pins.podLink(spec.uid));
+      step(unlessKept(() => this.#podIps.release(spec.uid)));
+      maps.enrolled.set(netnsCookieOfPod, podEntry(pod));
+      step(unlessKept(() => void maps.enrolled.delete(netnsCookieOfPod)));
+      const attached = this.#podLink(previous.link, netns.path, spec.uid);
+      link = attached;
+      step(unlessKept(() => attached.destroy()));
       this.#pods.set(spec.uid, pod);
-      this.#cookies.set(cookie, spec.uid);
-      debug('enrolled %s (netns cookie %s)', spec.uid, cookie);
+      this.#cookies.set(netnsCookieOfPod, spec.uid);
+      debug('enrolled %s (netns cookie %s%s)', spec.uid, netnsCookieOfPod, previous.entry ? ', taken over' : '');
     } catch (error) {
-      throwFailures([error, ...(await collectFailuresAsync(undo))], `enrolling ${spec.uid}`);
+      failing = true;
+      const failures = await collectFailuresAsync(undo);
+      if (previous?.entry && cookie !== undefined) {
+        this.#previous.restore(spec.uid, cookie, { entry: previous.entry, link: link ? { link, reusable: true } : previous.link });
+      }
+      throwFailures([error, ...failures], `enrolling ${spec.uid}`);
     } finally {
       netns.close();
     }
+  }
+
+  /**
+   * The pod's sk_lookup link: the previous agent's when it runs this agent's program on the
+   * same netns, else a new one. A previous link goes only once the new one is attached:
+   * STRICT never opens.
+   */
+  #podLink(previous: { link: BpfLink; reusable: boolean } | undefined, netnsPath: string, uid: string): BpfLink {
+    if (previous?.reusable && previous.link.info().netnsIno === statSync(netnsPath).ino) return previous.link;
+    const link = this.#programs.skLookup.attachNetns(netnsPath);
+    try {
+      previous?.link.destroy();
+      link.pin(this.#pins.podLink(uid));
+    } catch (error) {
+      link.destroy();
+      throw error;
+    }
+    return link;
   }
 
   /** Same namespace, new flags or IPs: change the map entries in place. */

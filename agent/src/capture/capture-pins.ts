@@ -1,11 +1,13 @@
-import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BpfLink } from '@weft/native';
 import { collectFailures } from './cleanup.js';
 
 /**
- * Where the agent pins its maps and links on bpffs. Pins make the capture state visible
- * to `bpftool` and let a restarted agent find what a crashed one left.
+ * Where the agent pins its maps and links on bpffs. Pins keep the capture in the kernel
+ * between two agents (an upgrade, a crash): the next agent reuses the maps and switches the
+ * links to its own programs, so enrolled pods are never left uncaptured. They also make the
+ * state visible to `bpftool`.
  *
  *   <root>/maps/<map name>
  *   <root>/links/cgroup-<program>
@@ -54,38 +56,46 @@ function rmdirIfEmpty(dir: string): void {
   }
 }
 
+/** The links a previous agent pinned under root: its cgroup programs' and its pods'. */
+export interface PinnedLinks {
+  /** By program name (links/cgroup-<program>). */
+  cgroup: Map<string, BpfLink>;
+  /** By pod uid (links/pod-<uid>). */
+  pods: Map<string, BpfLink>;
+}
+
+/** Opens every link pinned under root, changing nothing; one that cannot be opened is an error. */
+export function openPinnedLinks(pins: CapturePins): PinnedLinks {
+  const found: PinnedLinks = { cgroup: new Map(), pods: new Map() };
+  const failures = collectFailures(
+    readdirSync(pins.linksDir).map((name) => () => {
+      const link = BpfLink.fromPin(join(pins.linksDir, name));
+      if (name.startsWith('pod-')) found.pods.set(name.slice('pod-'.length), link);
+      else if (name.startsWith('cgroup-')) found.cgroup.set(name.slice('cgroup-'.length), link);
+      else link.close();
+    }),
+  );
+  if (failures.length > 0) {
+    for (const link of [...found.cgroup.values(), ...found.pods.values()]) link.close();
+    throw new AggregateError(failures, `could not open the links pinned under ${pins.linksDir}`);
+  }
+  return found;
+}
+
 /**
- * What a crashed agent left under root. Its cgroup links are detached and its map pins
- * removed at once (the new agent attaches its own). Its pods' sk_lookup links are kept
- * attached, unpinned and held by fd, so STRICT pods stay closed until the new agent
- * enrolls them again or lets them go (CaptureManager.releaseStale).
+ * Clears the way for maps of another layout: the previous agent's cgroup links are detached
+ * and its map pins removed. Its pods' sk_lookup links stay attached, unpinned and held by
+ * fd, so STRICT pods stay closed until they are enrolled again (or let go).
  */
-export function takeStalePins(root: string): Map<string, BpfLink> {
-  const podLinks = new Map<string, BpfLink>();
-  const linksDir = join(root, 'links');
-  const steps: (() => void)[] = [];
-  if (existsSync(linksDir)) {
-    for (const name of readdirSync(linksDir)) {
-      const path = join(linksDir, name);
-      steps.push(() => {
-        const link = BpfLink.fromPin(path);
-        if (name.startsWith('pod-')) {
-          link.unpin();
-          podLinks.set(name.slice('pod-'.length), link);
-        } else {
-          link.destroy();
-        }
-      });
-    }
-  }
-  const mapsDir = join(root, 'maps');
-  if (existsSync(mapsDir)) {
-    for (const name of readdirSync(mapsDir)) steps.push(() => rmSync(join(mapsDir, name), { force: true }));
-  }
+export function clearIncompatiblePins(pins: CapturePins): Map<string, BpfLink> {
+  const { cgroup, pods } = openPinnedLinks(pins);
+  const steps: (() => void)[] = [...cgroup.values()].map((link) => () => link.destroy());
+  for (const link of pods.values()) steps.push(() => link.unpin());
+  for (const name of readdirSync(pins.mapsDir)) steps.push(() => rmSync(join(pins.mapsDir, name), { force: true }));
   const failures = collectFailures(steps);
   if (failures.length > 0) {
-    for (const link of podLinks.values()) link.destroy();
-    throw new AggregateError(failures, `could not take over the pins under ${root}`);
+    for (const link of pods.values()) link.close();
+    throw new AggregateError(failures, `could not clear the pins under ${pins.root}`);
   }
-  return podLinks;
+  return pods;
 }

@@ -22,9 +22,10 @@ export const cgroupPrograms = ['connect4', 'connect6', 'sockops'] as const;
 /**
  * Loads bpf/build/weft_capture.o, checks that the structs it was compiled with match
  * the TypeScript codecs, and returns typed handles. The object is closed on failure.
+ * `pinMapsIn`: maps are pinned there, and those already pinned are reused (BpfObject.load).
  */
-export function loadCapturePrograms(objectPath: string): CapturePrograms {
-  const object = BpfObject.load(objectPath);
+export function loadCapturePrograms(objectPath: string, options: { pinMapsIn?: string } = {}): CapturePrograms {
+  const object = BpfObject.load(objectPath, options);
   try {
     checkCaptureLayouts(object);
     return {

@@ -45,6 +45,14 @@ export class PodIpTable {
     this.assign(uid, [], { inboundSlot: 0, flags: 0 });
   }
 
+  /**
+   * Removes the entries of weft_pod_ips no enrolled pod owns: what a previous agent left
+   * for pods let go or addresses a pod no longer has.
+   */
+  removeUnowned(): void {
+    for (const ip of [...this.#map.keys()]) if (!this.#owners.has(ip)) this.#map.delete(ip);
+  }
+
   ipsOf(uid: string): string[] {
     return [...(this.#byPod.get(uid) ?? [])];
   }

@@ -9,17 +9,23 @@ export interface PodListeners {
   outbound: Server[];
   /** [::]:<inbound> dual-stack, or 0.0.0.0:<inbound> when IPv6 is off in the pod. */
   inbound: Server;
-  /** fd of the inbound listener, for the SOCKMAP. */
+  /** fd of the inbound listener, for the SOCKMAP and a hand-over. */
   inboundFd: number;
+  /** fds of the outbound listeners, for a hand-over. */
+  outboundFds: number[];
+  /** Stops serving them; a successor that holds copies of the sockets serves them on. */
   close(): Promise<void>;
 }
 
-export interface PodListenerOptions {
+export interface PodListenerHandlers {
+  onOutbound: (socket: Socket) => void;
+  onInbound: (socket: Socket) => void;
+}
+
+export interface PodListenerOptions extends PodListenerHandlers {
   netnsPath: string;
   outboundPort: number;
   inboundPort: number;
-  onOutbound: (socket: Socket) => void;
-  onInbound: (socket: Socket) => void;
 }
 
 /** Errors that mean "this address family is not available in the pod". */
@@ -63,14 +69,7 @@ function closeServer(server: Server): Promise<void> {
 export async function openPodListeners(options: PodListenerOptions): Promise<PodListeners> {
   const { netnsPath: netns, outboundPort, inboundPort } = options;
   const unadopted = new Set<number>();
-  const servers: Server[] = [];
   const track = (fd: number): number => (unadopted.add(fd), fd);
-  const serve = async (fd: number, onConnection: (socket: Socket) => void): Promise<Server> => {
-    const server = await adopt(fd, onConnection);
-    unadopted.delete(fd);
-    servers.push(server);
-    return server;
-  };
   try {
     const outbound4 = track(await listenInNetns({ netns, family: 4, address: '127.0.0.1', port: outboundPort }));
     const outbound6 = await optional(() => listenInNetns({ netns, family: 6, address: '::1', port: outboundPort, v6only: true }));
@@ -79,13 +78,36 @@ export async function openPodListeners(options: PodListenerOptions): Promise<Pod
       (await optional(() => listenInNetns({ netns, family: 6, address: '::', port: inboundPort }))) ??
         (await listenInNetns({ netns, family: 4, address: '0.0.0.0', port: inboundPort })),
     );
-    const outbound = [await serve(outbound4, options.onOutbound)];
-    if (outbound6 !== undefined) outbound.push(await serve(outbound6, options.onOutbound));
-    const inbound = await serve(inboundFd, options.onInbound);
-    return { outbound, inbound, inboundFd, close: () => closeAll(servers) };
+    unadopted.clear(); // servePodListeners owns them from here, failure included
+    return await servePodListeners({ outboundFds: outbound6 === undefined ? [outbound4] : [outbound4, outbound6], inboundFd }, options);
+  } catch (error) {
+    for (const fd of unadopted) closeSync(fd);
+    throw error;
+  }
+}
+
+/**
+ * Serves listening sockets that are open in this process already: just opened, or handed
+ * over by the previous agent (the connections queued on them are accepted here). On
+ * failure the fds are closed.
+ */
+export async function servePodListeners(fds: { outboundFds: number[]; inboundFd: number }, handlers: PodListenerHandlers): Promise<PodListeners> {
+  const servers: Server[] = [];
+  const unserved = new Set([...fds.outboundFds, fds.inboundFd]);
+  const serve = async (fd: number, onConnection: (socket: Socket) => void): Promise<Server> => {
+    const server = await adopt(fd, onConnection);
+    unserved.delete(fd);
+    servers.push(server);
+    return server;
+  };
+  try {
+    const outbound: Server[] = [];
+    for (const fd of fds.outboundFds) outbound.push(await serve(fd, handlers.onOutbound));
+    const inbound = await serve(fds.inboundFd, handlers.onInbound);
+    return { outbound, inbound, inboundFd: fds.inboundFd, outboundFds: [...fds.outboundFds], close: () => closeAll(servers) };
   } catch (error) {
     await closeAll(servers);
-    for (const fd of unadopted) closeSync(fd);
+    for (const fd of unserved) closeSync(fd);
     throw error;
   }
 }

@@ -20,6 +20,14 @@ export class SlotAllocator {
     return slot;
   }
 
+  /** Marks a slot as taken (one a previous agent's pod holds). */
+  reserve(slot: number): void {
+    const index = this.#free.indexOf(slot);
+    if (index < 0) return;
+    this.#free.splice(index, 1);
+    this.#used.add(slot);
+  }
+
   release(slot: number): void {
     if (this.#used.delete(slot)) this.#free.push(slot);
   }

@@ -50,6 +50,13 @@ export class HboneError extends WeftError {
   }
 }
 
+/** A stream the server never processed (refused, or its session going away): open it again. */
+class RetryableStream extends HboneError {
+  constructor(cause: unknown) {
+    super('WEFT_HBONE_STREAM_FAILED', `the tunnel was refused before it was processed: ${(cause as Error).message}`, { reason: 'stream-failed', cause });
+  }
+}
+
 interface PooledSession {
   session: ClientHttp2Session;
   certificate: WorkloadCertificate;
@@ -78,11 +85,30 @@ export class HbonePool {
     if (!certificate) {
       throw new HboneError('WEFT_HBONE_NO_CERTIFICATE', `${request.source.identity} has no valid certificate yet`, { reason: 'no-certificate', hint: 'is the control plane reachable? see weft_identity metrics' });
     }
-    const pooled = await this.#session(request, certificate);
+    try {
+      return await this.#tunnel(request, await this.#session(request, certificate));
+    } catch (error) {
+      // A session the peer is closing (GOAWAY: its agent is handing the node over) refuses
+      // streams it never processed; they are safe to open again, on a new session.
+      if (!(error instanceof RetryableStream)) throw error;
+      return this.#tunnel(request, await this.#session(request, certificate));
+    }
+  }
+
+  #tunnel(request: HboneRequest, pooled: PooledSession): Promise<ClientHttp2Stream> {
     const authority = isIPv6(request.destination.address) ? `[${request.destination.address}]:${request.destination.port}` : `${request.destination.address}:${request.destination.port}`;
-    const stream = pooled.session.request({ ':method': 'CONNECT', ':authority': authority }, { endStream: false });
+    let stream: ClientHttp2Stream;
+    try {
+      stream = pooled.session.request({ ':method': 'CONNECT', ':authority': authority }, { endStream: false });
+    } catch (error) {
+      // The session got a GOAWAY or closed since it was taken from the pool.
+      return Promise.reject(new RetryableStream(error));
+    }
     return new Promise((resolve, reject) => {
-      const failed = (error: Error): void => reject(new HboneError('WEFT_HBONE_STREAM_FAILED', `the tunnel to ${authority} failed: ${error.message}`, { reason: 'stream-failed', cause: error }));
+      const failed = (error: Error): void => {
+        if (stream.rstCode === constants.NGHTTP2_REFUSED_STREAM) reject(new RetryableStream(error));
+        else reject(new HboneError('WEFT_HBONE_STREAM_FAILED', `the tunnel to ${authority} failed: ${error.message}`, { reason: 'stream-failed', cause: error }));
+      };
       stream.once('error', failed);
       stream.once('response', (headers) => {
         stream.off('error', failed);

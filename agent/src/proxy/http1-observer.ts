@@ -16,8 +16,11 @@ const enum ReadState { Head, Body, ChunkSize, ChunkData, ChunkEnd, Trailers, Unt
 type Framing = number | 'chunked' | 'until-close' | 'interim';
 
 interface MessageEvents {
-  /** Parses the start line `text[start..end)` (no CR or LF) into a new head. */
-  startLine(text: string, start: number, end: number): MessageHead;
+  /**
+   * Parses the start line `text[start..end)` (no CR or LF) into a new head; `after` is where
+   * the line ends (past its LF) in the chunk being read.
+   */
+  startLine(text: string, start: number, end: number, after: number): MessageHead;
   head(head: MessageHead, startMs: number, now: number): Framing;
   end(now: number): void;
 }
@@ -37,6 +40,8 @@ class MessageReader {
   #head: MessageHead | undefined;
   #held: { chunk: Buffer; now: number }[] = [];
   #heldBytes = 0;
+  /** Where the line being read ends in the chunk being read (past its LF). */
+  #lineEnd = 0;
 
   constructor(events: MessageEvents) {
     this.#events = events;
@@ -69,6 +74,11 @@ class MessageReader {
           offset = this.#state === ReadState.Head && this.#sectionBytes === 0 ? this.#readHead(chunk, offset, now) : this.#readLine(chunk, offset, now);
       }
     }
+  }
+
+  /** Between messages: nothing of the next one has arrived. */
+  get atRest(): boolean {
+    return this.#state === ReadState.Head && this.#sectionBytes === 0 && this.#partial.length === 0;
   }
 
   /** Stops reading for good: the rest of the stream is not HTTP/1. */
@@ -109,6 +119,7 @@ class MessageReader {
       const newline = text.indexOf('\n', start);
       const stop = newline > start && text.charCodeAt(newline - 1) === CR ? newline - 1 : newline;
       blank = stop === start;
+      this.#lineEnd = offset + newline + 1;
       this.#headLine(text, start, stop, now);
       start = newline + 1;
     }
@@ -128,6 +139,7 @@ class MessageReader {
     }
     let text = chunk.toString('latin1', offset, newline);
     if (this.#partial.length > 0) text = Buffer.concat(this.#partial.splice(0)).toString('latin1') + text;
+    this.#lineEnd = newline + 1;
     this.#line(text.endsWith('\r') ? text.slice(0, -1) : text, now);
     return newline + 1;
   }
@@ -157,7 +169,7 @@ class MessageReader {
   #headLine(text: string, start: number, end: number, now: number): void {
     if (end > start) {
       if (this.#head) readHeaderLine(this.#head, text, start, end);
-      else this.#head = this.#events.startLine(text, start, end);
+      else this.#head = this.#events.startLine(text, start, end, this.#lineEnd);
     } else if (this.#head) {
       this.#endHead(this.#head, now);
     } else {
@@ -218,17 +230,59 @@ export class Http1Observer {
   #state: 'reading' | 'opaque' | 'failed' | 'closed' = 'reading';
   /** The final status of the response being read, from its head to its end. */
   #status: number | undefined;
+  #onRest: (() => void) | undefined;
+  #closeNext = false;
+  #insertAt: number | undefined;
+  #toldClose = false;
 
   constructor(options: HttpObserverOptions) {
     this.#onExchange = options.onExchange;
     this.#now = options.now ?? (() => performance.now());
     this.#requests = new MessageReader({ startLine: parseRequestLine, head: (head, startMs) => this.#requestHead(head, startMs), end: () => this.#requestEnd() });
-    this.#responses = new MessageReader({ startLine: parseStatusLine, head: (head, _startMs, now) => this.#responseHead(head, now), end: (now) => this.#responseEnd(now) });
+    this.#responses = new MessageReader({
+      startLine: (text, start, end, after) => this.#statusLine(text, start, end, after),
+      head: (head, _startMs, now) => this.#responseHead(head, now),
+      end: (now) => this.#responseEnd(now),
+    });
   }
 
   /** True once the observer gave up on this connection. */
   get failed(): boolean {
     return this.#state === 'failed';
+  }
+
+  /**
+   * Whether the connection is between exchanges: every request answered, nothing of a next
+   * one seen. Closing it now loses nothing; a keep-alive client opens a new connection.
+   */
+  get atRest(): boolean {
+    return this.#state === 'reading' && this.#pending.length === 0 && this.#requests.atRest && this.#responses.atRest;
+  }
+
+  /** Called once, the next time the connection comes to rest (see atRest). */
+  onRest(callback: (() => void) | undefined): void {
+    this.#onRest = callback;
+  }
+
+  /**
+   * Asks for the next final response to tell the client `Connection: close`: takeInsertion()
+   * then says where in the server chunk being read the header goes. A client told so never
+   * sends another request on the connection, so closing it after that response cuts nothing.
+   */
+  closeAfterNextResponse(): void {
+    this.#closeNext = true;
+  }
+
+  /** Where `Connection: close\r\n` goes in the server chunk just read (past its status line), once. */
+  takeInsertion(): number | undefined {
+    const at = this.#insertAt;
+    this.#insertAt = undefined;
+    return at;
+  }
+
+  /** Whether a response has told the client `Connection: close`. */
+  get toldClose(): boolean {
+    return this.#toldClose;
   }
 
   /** Bytes the client sent. */
@@ -289,6 +343,17 @@ export class Http1Observer {
     if (last?.holdsClient) this.#requests.hold();
   }
 
+  #statusLine(text: string, start: number, end: number, after: number): MessageHead {
+    const head = parseStatusLine(text, start, end);
+    // Not an interim response, nor a switch of protocols: those are not the last word.
+    if (this.#closeNext && head.status >= 200 && head.status !== 101 && this.#pending[0]?.method !== 'CONNECT') {
+      this.#closeNext = false;
+      this.#insertAt = after;
+      this.#toldClose = true;
+    }
+    return head;
+  }
+
   #responseHead(head: MessageHead, now: number): Framing {
     const request = this.#pending[0];
     if (!request) throw new GiveUp(); // a response nobody asked for: out of step
@@ -315,6 +380,12 @@ export class Http1Observer {
     this.#status = undefined;
     // Refused CONNECT or declined upgrade: the client is still speaking HTTP/1.
     if (request.holdsClient) this.#requests.release();
+    if (this.#onRest && this.atRest) {
+      const callback = this.#onRest;
+      this.#onRest = undefined;
+      // After the reader has moved past this response's last byte.
+      queueMicrotask(callback);
+    }
   }
 
   #report(request: PendingRequest, status: number | undefined, now: number): void {

@@ -7,6 +7,7 @@ import { spiffeIdOf, type MeshView, type Workload } from '../state/index.js';
 import { authorize } from './authorization.js';
 import type { HboneTunnel } from './hbone-server.js';
 import { unknownPeer, type ConnectionLabels, type MetricPeer, type ProxyMetrics } from './proxy-metrics.js';
+import type { ConnectionDrain } from './connection-drain.js';
 import { serveProxied } from './proxied-connection.js';
 
 export interface InboundOptions {
@@ -15,6 +16,8 @@ export interface InboundOptions {
   /** SO_MARK of the agent's sockets in pod namespaces. */
   mark: number;
   log: Logger;
+  /** Closes proxied connections gracefully when the agent drains. */
+  drain?: ConnectionDrain;
 }
 
 /** A refusal of the inbound side, with the HTTP status an HBONE peer is told. */
@@ -122,8 +125,8 @@ export class InboundProxy {
   }
 
   #serve(client: Duplex, app: Duplex, labels: ConnectionLabels): void {
-    const { metrics } = this.#options;
-    void serveProxied({ client, upstream: app, labels: [labels], metrics });
+    const { metrics, drain } = this.#options;
+    void serveProxied({ client, upstream: app, labels: [labels], metrics, drain });
   }
 
   async #connectApp(workload: Workload, source: { identity?: string }, target: { address: string; port: number }): Promise<Socket> {

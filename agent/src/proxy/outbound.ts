@@ -6,6 +6,7 @@ import type { CapturedConnection } from '../capture/index.js';
 import { spiffeIdOf, type AppProtocolHint, type MeshView, type Workload } from '../state/index.js';
 import { HboneError, type HbonePool } from './hbone-pool.js';
 import { peerOf, type InboundProxy } from './inbound.js';
+import type { ConnectionDrain } from './connection-drain.js';
 import { serveProxied } from './proxied-connection.js';
 import { unknownPeer, type ConnectionLabels, type ProxyMetrics } from './proxy-metrics.js';
 
@@ -18,6 +19,8 @@ export interface OutboundOptions {
   metrics: ProxyMetrics;
   mark: number;
   log: Logger;
+  /** Closes proxied connections gracefully when the agent drains. */
+  drain?: ConnectionDrain;
 }
 
 /** Where a captured connection goes. */
@@ -62,7 +65,7 @@ export class OutboundProxy {
     };
     this.#open(source, route).then(
       ({ upstream, extraLabels }) => {
-        void serveProxied({ client: connection.socket, upstream, labels: [labels, ...extraLabels], metrics, hint: route.hint });
+        void serveProxied({ client: connection.socket, upstream, labels: [labels, ...extraLabels], metrics, hint: route.hint, drain: this.#options.drain });
       },
       (error: unknown) => {
         if (error instanceof HboneError && error.status === 403) metrics.denied('outbound', error.reason);

@@ -2,6 +2,7 @@ import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AppProtocolHint } from '../state/index.js';
 import type { ConnectionLabels, ProxyMetrics } from './proxy-metrics.js';
+import type { ConnectionDrain } from './connection-drain.js';
 import { splice } from './splice.js';
 import { TrafficObserver } from './traffic-observer.js';
 
@@ -22,7 +23,14 @@ function sendAtOnce(stream: Duplex): void {
  * two on the same-node fast path, where one agent is both the source and the destination
  * side): connection opened and closed, bytes both ways, and every HTTP exchange seen.
  */
-export function serveProxied(options: { client: Duplex; upstream: Duplex; labels: ConnectionLabels[]; metrics: ProxyMetrics; hint?: AppProtocolHint | undefined }): Promise<void> {
+export function serveProxied(options: {
+  client: Duplex;
+  upstream: Duplex;
+  labels: ConnectionLabels[];
+  metrics: ProxyMetrics;
+  hint?: AppProtocolHint | undefined;
+  drain?: ConnectionDrain | undefined;
+}): Promise<void> {
   sendAtOnce(options.client);
   sendAtOnce(options.upstream);
   const recorders = options.labels.map((labels) => options.metrics.connection(labels));
@@ -33,7 +41,15 @@ export function serveProxied(options: { client: Duplex; upstream: Duplex; labels
       for (const recorder of recorders) recorder.request(exchange);
     },
   });
+  // A drain ends both sides between two HTTP/1 exchanges: FIN, never a reset.
+  const unregister = options.drain?.register(() =>
+    observer.drainHttp1(() => {
+      options.client.end();
+      options.upstream.end();
+    }),
+  );
   return splice(options.client, options.upstream, { onClientData: observer.client, onServerData: observer.server }).then((result) => {
+    unregister?.();
     observer.close();
     for (const recorder of recorders) recorder.closed(result);
   });

@@ -15,8 +15,8 @@ describe('splice', () => {
     observed = { client: 0, server: 0 };
     spliced = splice(socket, back, {
       clientPrefix: Buffer.from('pre:'),
-      onClientData: (c) => (observed.client += c.length),
-      onServerData: (c) => (observed.server += c.length),
+      onClientData: (c) => void (observed.client += c.length),
+      onServerData: (c) => void (observed.server += c.length),
     });
   });
 

@@ -11,9 +11,9 @@ export interface SpliceResult {
 export interface SpliceOptions {
   /** Bytes already read from the client (protocol detection): written to the server first. */
   clientPrefix?: Buffer;
-  /** Copies of the bytes each way, for observers (never change them). */
-  onClientData?: (chunk: Buffer) => void;
-  onServerData?: (chunk: Buffer) => void;
+  /** Copies of the bytes each way, for observers; a Buffer returned is written instead of the chunk. */
+  onClientData?: (chunk: Buffer) => Buffer | undefined;
+  onServerData?: (chunk: Buffer) => Buffer | undefined;
 }
 
 /** What one direction adds up. */
@@ -27,12 +27,12 @@ interface Direction {
  * for every chunk). A full writer pauses the reader until it drains; the reader's end
  * ends the writer (half-close), and the other direction goes on.
  */
-function forward(from: Duplex, to: Duplex, direction: Direction, observe: ((chunk: Buffer) => void) | undefined): void {
+function forward(from: Duplex, to: Duplex, direction: Direction, observe: ((chunk: Buffer) => Buffer | undefined) | undefined): void {
   from.on('data', (chunk: Buffer) => {
     direction.bytes += chunk.length;
-    observe?.(chunk);
+    const out = observe?.(chunk) ?? chunk;
     // A destroyed writer takes the reader down with it (splice's close handling): drop the rest.
-    if (!to.destroyed && !to.write(chunk)) from.pause();
+    if (!to.destroyed && !to.write(out)) from.pause();
   });
   to.on('drain', () => from.resume());
   from.once('end', () => to.end());

@@ -2,8 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WeftError } from '@weft/api';
-import { captureObjectPath, repoRoot } from '@weft/agent/testing';
-import { processUsage, type ProcessUsage } from './process-usage.js';
+import { captureObjectPath, repoRoot } from './paths.js';
 
 /** The built `weft-agent` binary of this checkout. */
 export const agentMainPath = `${repoRoot}agent/dist/main.js`;
@@ -23,6 +22,12 @@ export interface AgentProcessOptions {
   cpuProfileDir?: string | undefined;
   /** Opt-in: extra Node/V8 flags for the agent process (before its script), for comparing runtime settings. */
   nodeFlags?: readonly string[] | undefined;
+  /** WEFT_STOP_MODE (default release: a test's or bench's agent leaves nothing behind). */
+  stopMode?: 'auto' | 'leave' | 'release';
+  /** WEFT_DRAIN_SECONDS (default the agent's). */
+  drainSeconds?: number;
+  /** WEFT_SUCCESSOR_WAIT_SECONDS (default the agent's). */
+  successorWaitSeconds?: number;
 }
 
 export interface AgentDebugState {
@@ -77,6 +82,9 @@ export class AgentProcess {
         WEFT_BPF_OBJECT: captureObjectPath,
         WEFT_ADMIN_ADDRESS: `127.0.0.1:${options.adminPort}`,
         WEFT_LOG_LEVEL: 'info',
+        WEFT_STOP_MODE: options.stopMode ?? 'release',
+        ...(options.drainSeconds === undefined ? {} : { WEFT_DRAIN_SECONDS: String(options.drainSeconds) }),
+        ...(options.successorWaitSeconds === undefined ? {} : { WEFT_SUCCESSOR_WAIT_SECONDS: String(options.successorWaitSeconds) }),
       },
     });
     return new AgentProcess(options.node, child, options.adminPort);
@@ -90,10 +98,6 @@ export class AgentProcess {
 
   get running(): boolean {
     return this.#child.exitCode === null && this.#child.signalCode === null;
-  }
-
-  usage(): ProcessUsage {
-    return processUsage(this.pid);
   }
 
   /** The agent's last log lines (JSON, one per line), for error messages. */
