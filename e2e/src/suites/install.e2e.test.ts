@@ -33,10 +33,10 @@ describe('helm install (e2e, suite "install")', () => {
     assert.match(installOutput, /kubectl label namespace <namespace> weft\.dev\/mesh=enabled/, 'NOTES tell the user how to enroll');
   });
 
-  it('runs the control plane as its own ServiceAccount with no more rights than it uses', () => {
-    const sa = 'system:serviceaccount:weft-system:weft-control';
-    const can = (args: string[]): boolean => kubectl(['auth', 'can-i', '--as', sa, ...args]).trim() === 'yes';
-    const cannot = (args: string[]): boolean => {
+  it('runs the control plane as its own ServiceAccount with no more rights than it uses; the agent may only read its DaemonSet', () => {
+    const control = 'system:serviceaccount:weft-system:weft-control';
+    const canAs = (sa: string, args: string[]): boolean => kubectl(['auth', 'can-i', '--as', sa, ...args]).trim() === 'yes';
+    const cannotAs = (sa: string, args: string[]): boolean => {
       try {
         kubectl(['auth', 'can-i', '--as', sa, ...args]);
         return false;
@@ -44,6 +44,8 @@ describe('helm install (e2e, suite "install")', () => {
         return (error as { stdout?: string }).stdout?.trim() === 'no';
       }
     };
+    const can = (args: string[]): boolean => canAs(control, args);
+    const cannot = (args: string[]): boolean => cannotAs(control, args);
     const pod = podsOf(kubectl, 'weft-system', 'app.kubernetes.io/name=weft-control')[0];
     assert.equal(kubectl(['get', 'pod', pod?.metadata.name ?? '', '-n', 'weft-system', '-o', 'jsonpath={.spec.serviceAccountName}']).trim(), 'weft-control');
     for (const allowed of [['watch', 'pods', '-A'], ['list', 'endpointslices.discovery.k8s.io', '-A'], ['create', 'tokenreviews.authentication.k8s.io'], ['patch', 'authorizationpolicies.policy.weft.dev', '--subresource=status', '-n', 'shop'], ['get', 'secret/weft-ca', '-n', 'weft-system']]) {
@@ -60,8 +62,12 @@ describe('helm install (e2e, suite "install")', () => {
     ]) {
       assert.ok(cannot(denied), `may not ${denied.join(' ')}`);
     }
+    // To tell an uninstall (its DaemonSet gone) from an upgrade when it is stopped: docs/upgrades.md.
     const agent = 'system:serviceaccount:weft-system:weft-agent';
-    assert.equal(kubectl(['auth', 'can-i', '--list', '--as', agent, '-n', 'weft-system']).includes('pods'), false, 'the agent has no API rights of its own');
+    assert.ok(canAs(agent, ['get', 'daemonset/weft-agent', '-n', 'weft-system']), 'the agent may read its own DaemonSet');
+    for (const denied of [['get', 'daemonset/other', '-n', 'weft-system'], ['list', 'daemonsets', '-n', 'weft-system'], ['get', 'pods', '-n', 'weft-system'], ['get', 'secrets', '-n', 'weft-system']]) {
+      assert.ok(cannotAs(agent, denied), `the agent may not ${denied.join(' ')}`);
+    }
   });
 
   it('refuses invalid values at install with the schema’s message, and installs nothing', () => {

@@ -148,19 +148,35 @@ function decode(pcap: Buffer): Promise<string[]> {
  * What crossed a node's link into the fabric during `seconds` to or from `host`: TCP
  * packets of 15008 (HBONE) and of `plainPort`, and whether the bytes of `text` were seen.
  */
-export async function watchWire(node: string, seconds: number, options: { plainPort: number; text: string; host: string }): Promise<{ hbone: number; plain: number; sawText: boolean }> {
+export async function watchWire(node: string, seconds: number, options: { plainPort: number; text: string; host: string }): Promise<WireSeen> {
+  const watch = startWireWatch(node, options);
+  await sleep(seconds * 1000);
+  return watch.stop();
+}
+
+export interface WireSeen {
+  hbone: number;
+  plain: number;
+  sawText: boolean;
+}
+
+/** watchWire for as long as it takes: stop() ends the capture and says what it saw. */
+export function startWireWatch(node: string, options: { plainPort: number; text: string; host: string }): { stop: () => Promise<WireSeen> } {
   const { plainPort, text, host } = options;
   // --immediate-mode: without it a short capture may end with packets still in the kernel's buffer.
   const capture = spawn('ip', ['netns', 'exec', netnsName(node), 'tcpdump', '-i', 'eth0', '--immediate-mode', '-U', '-n', '-w', '-', 'tcp', 'and', 'host', host], { stdio: ['ignore', 'pipe', 'ignore'] });
   const chunks: Buffer[] = [];
   capture.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-  await sleep(seconds * 1000);
-  capture.kill('SIGINT');
-  await once(capture, 'exit');
-  const pcap = Buffer.concat(chunks);
-  const lines = await decode(pcap);
-  const touches = (port: number): number => lines.filter((line) => line.includes(`.${port} >`) || line.includes(`.${port}: tcp`)).length;
-  return { hbone: touches(15008), plain: touches(plainPort), sawText: pcap.includes(Buffer.from(text)) };
+  return {
+    stop: async () => {
+      capture.kill('SIGINT');
+      await once(capture, 'exit');
+      const pcap = Buffer.concat(chunks);
+      const lines = await decode(pcap);
+      const touches = (port: number): number => lines.filter((line) => line.includes(`.${port} >`) || line.includes(`.${port}: tcp`)).length;
+      return { hbone: touches(15008), plain: touches(plainPort), sawText: pcap.includes(Buffer.from(text)) };
+    },
+  };
 }
 
 export async function shopPods(kubectl: Kubectl): Promise<Record<'client' | 'loner' | 'servers', Pod[]>> {
