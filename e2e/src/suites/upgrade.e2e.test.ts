@@ -13,7 +13,8 @@ import { agentState, deployShop, nextTotals, pod, podPids, startMeshTestbed, sta
 
 const nodes = ['node1', 'node2'];
 
-const keepAliveClient = `
+/** A client in the mesh that keeps its connections, on node1, to the server pod on node2: its traffic crosses the wire. */
+const keepAliveClient = (serverIp: string): string => `
 apiVersion: v1
 kind: Pod
 metadata: { name: steady, namespace: shop, labels: { app: steady } }
@@ -24,7 +25,7 @@ spec:
     - name: load
       image: weft.dev/test/http-load
       env: [{ name: RATE, value: "100" }, { name: KEEPALIVE, value: "4" }]
-      args: ["http://$(SERVER_SERVICE_HOST):$(SERVER_SERVICE_PORT)/"]
+      args: ["http://${serverIp}:8080/"]
 `;
 
 describe('helm upgrade during traffic (e2e, suite "upgrade")', () => {
@@ -36,7 +37,9 @@ describe('helm upgrade during traffic (e2e, suite "upgrade")', () => {
     ({ kubectl, stop } = await startMeshTestbed());
     const pods = await deployShop(kubectl, { enrolled: true });
     // A second client in the mesh that keeps its connections: 4 keep-alive connections, 100 requests/s.
-    kubectl(['apply', '-f', '-'], keepAliveClient);
+    const remote = pods.servers.find((p) => p.spec.nodeName === 'node2')?.status.podIP;
+    assert.ok(remote, 'a server runs on node2');
+    kubectl(['apply', '-f', '-'], keepAliveClient(remote));
     await eventually('the keep-alive client to be served', async () => {
       const first = await nextTotals(pod(kubectl, 'shop', 'steady'));
       const second = await nextTotals(pod(kubectl, 'shop', 'steady'));
