@@ -6,7 +6,9 @@ import type { TLSSocket } from 'node:tls';
  * the TLS stack against the mesh root; this reads who it names.
  */
 export function peerSpiffeId(socket: TLSSocket, trustDomain: string): string | undefined {
-  const san = socket.getPeerCertificate().subjectaltname;
+  // null once the socket is destroyed (a peer that went away meanwhile), whatever the types say.
+  const certificate = socket.getPeerCertificate() as ReturnType<TLSSocket['getPeerCertificate']> | null;
+  const san = certificate?.subjectaltname;
   if (!san) return undefined;
   const uris = san
     .split(', ')
