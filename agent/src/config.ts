@@ -13,7 +13,10 @@ export const settings = {
   WEFT_CA_ADDRESS: { default: 'weft-control.weft-system.svc:15012', help: "the control plane's gRPC port, host:port: the CA, and the config stream unless WEFT_STATIC_CONFIG is set" },
   WEFT_CA_SERVER_NAME: { default: 'weft-control.weft-system.svc', help: 'the name in the control plane serving certificate' },
   WEFT_TRUST_BUNDLE: { default: '/var/run/weft/trust/root.crt', help: 'PEM of the mesh root' },
-  WEFT_TOKEN_PATH: { default: '/var/run/secrets/kubernetes.io/serviceaccount/token', help: "the agent's ServiceAccount token, re-read for every CA request and config stream" },
+  WEFT_TOKEN_PATH: {
+    default: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+    help: "the agent's ServiceAccount token for the control plane, re-read for every CA request and config stream (the chart mounts one of audience weft-control)",
+  },
   WEFT_PROC_ROOT: { default: '/proc', help: "the host's /proc, where the pods' network namespaces are found (the agent runs with hostPID)" },
   WEFT_CGROUP_PATH: { default: '', help: 'cgroup v2 folder the capture programs attach to; empty: the cgroup v2 root from /proc/self/mountinfo (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts)' },
   WEFT_PIN_ROOT: { default: captureDefaults.pinRoot, help: 'bpffs folder for pins' },
@@ -31,6 +34,9 @@ export const settings = {
 } as const;
 
 export type StopModeSetting = 'auto' | 'leave' | 'release';
+
+/** Where Kubernetes puts a pod's API credentials: the agent reads its DaemonSet with them. */
+export const serviceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /** The capture object: $WEFT_BPF_OBJECT, else the one built in this checkout. */
 export const defaultObjectPath = settingReader(settings, process.env)('WEFT_BPF_OBJECT');

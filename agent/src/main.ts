@@ -4,12 +4,12 @@
 // capture (docs/upgrades.md), then drain.
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createLogger, WeftError, type Logger } from '@weft/api';
 import { startAdminServer } from './admin-server.js';
 import { Agent, type AgentOptions, type StopMode } from './agent.js';
 import { PodNetnsFinder } from './capture/index.js';
-import { helpText, readConfig, type AgentConfig } from './config.js';
+import { helpText, readConfig, serviceAccountDir, type AgentConfig } from './config.js';
 import { ControlPlaneSource } from './control/index.js';
 import { HandoverClient, handoverName, HandoverServer, type HandoverGiver } from './handover/index.js';
 import { GrpcCertificateSigner } from './identity/index.js';
@@ -178,7 +178,7 @@ async function stopMode(config: AgentConfig, successors: HandoverServer, log: Lo
   if (successors.handedOver()) return 'leave';
   if (settings.mode !== 'auto') return settings.mode;
   if (settings.daemonSet) {
-    const presence = await ownerDaemonSet({ ...settings.daemonSet, tokenPath: config.ca.tokenPath, caPath: join(dirname(config.ca.tokenPath), 'ca.crt') });
+    const presence = await ownerDaemonSet({ ...settings.daemonSet, tokenPath: join(serviceAccountDir, 'token'), caPath: join(serviceAccountDir, 'ca.crt') });
     if (presence === 'gone' || presence === 'deleting') return 'release';
     log.info('the agent DaemonSet stays; waiting for a successor to take the node over', { daemonSet: presence, seconds: settings.successorWaitMs / 1000 });
   }

@@ -161,6 +161,7 @@ describe('the control plane CA on the testbed (e2e)', () => {
     for (const s of others) s.close();
     await stopComponent('weft-control');
     await stopComponent('weft-control-broken');
+    await stopComponent('weft-control-audience');
     await down({ quiet: true });
     releaseLease();
   });
@@ -264,5 +265,28 @@ describe('the control plane CA on the testbed (e2e)', () => {
     await eventually('the broken control plane to exit', () => !isRunning('weft-control-broken'));
     assert.match(controlLog('weft-control-broken'), /WEFT_CA_ANCHOR_INVALID: the trust anchor in Secret weft-system\/weft-ca-broken cannot be used: root\.crt must hold exactly one PEM certificate/);
     assert.equal(secretFile('weft-ca-broken', 'root.crt'), 'not a certificate');
+  });
+
+  it('with a token audience set (as the chart sets it), refuses a valid agent token minted for another audience and accepts one for its own', async () => {
+    startControl('weft-control-audience', kubeconfig, { WEFT_CA_TOKEN_AUDIENCES: 'weft-control', WEFT_GRPC_ADDRESS: `${cp}:15014`, WEFT_HTTP_ADDRESS: `${cp}:8086` });
+    await eventually('the second control plane to be ready', async () => (await httpGet(`http://${cp}:8086/readyz`)).status === 200, 60_000);
+    // Tokens of the same agent pod, valid and bound to it, that differ only in their audience.
+    const minted = (audience: string): string =>
+      kubectl(['create', 'token', 'weft-agent', '-n', 'weft-system', '--audience', audience, '--bound-object-kind', 'Pod', '--bound-object-name', 'agent-node1', '--duration', '10m']).trim();
+    const at = (token: string): GrpcCertificateSigner => {
+      const s = new GrpcCertificateSigner({ address: `${cp}:15014`, trustBundlePem: rootPem, serverName, token: () => token, timeoutMs: 5000 });
+      others.push(s);
+      return s;
+    };
+    for (const [what, token] of [
+      ['another audience', minted('other.example')],
+      ['the API server’s (the default ServiceAccount token)', agentToken],
+    ] as const) {
+      const refused = await refusal(at(token), id('shop', 'cart'));
+      assert.equal(refused.code, 16, `${what}: UNAUTHENTICATED`);
+      assert.match(refused.details, /WEFT_AUTH_TOKEN_INVALID/, what);
+    }
+    const svid = await at(minted('weft-control')).certify(buildWorkloadCsr(id('shop', 'cart'), createWorkloadKey()));
+    assert.match(svid.chainPem, /BEGIN CERTIFICATE/, 'its own audience: signed');
   });
 });

@@ -25,3 +25,8 @@ prometheus.io/port: {{ .port | quote }}
 prometheus.io/path: /metrics
 {{- end }}
 {{- end -}}
+
+{{/* The audience of the tokens agents present to the control plane: a token for the API server (or anyone else) is refused. */}}
+{{- define "weft.tokenAudience" -}}
+weft-control
+{{- end -}}
