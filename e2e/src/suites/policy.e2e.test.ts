@@ -2,7 +2,8 @@
 // testbed, enforced by the real agents on the data path between enrolled pods.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eventually, podsOf } from '../testbed/testbed-client.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually, podsOf, type Pod } from '../testbed/testbed-client.js';
 import { agentMetrics, deployShop, nextTotals, pod, sample, startMeshTestbed, type Kubectl } from './mesh-testbed.js';
 
 const nodes = ['node1', 'node2'];
@@ -21,6 +22,17 @@ async function denials(): Promise<number> {
   let total = 0;
   for (const node of nodes) total += sample(await agentMetrics(node), 'weft_authorization_denials_total', { direction: 'inbound' });
   return total;
+}
+
+/** Waits until a load client's requests fail (or pass) for a whole second. */
+async function enforcedFor(client: Pod, expect: 'failing' | 'passing'): Promise<void> {
+  await eventually(`${client.metadata.name}'s requests to be ${expect}`, async () => {
+    const before = await nextTotals(client);
+    const after = await nextTotals(client);
+    const failed = after.failed - before.failed;
+    const ok = after.ok - before.ok;
+    return expect === 'failing' ? ok === 0 && failed > 0 : failed === 0 && ok > 0;
+  }, 20_000);
 }
 
 /** Runs `change`, then waits until the client's requests fail (or pass) for a whole second; returns how long enforcement took. */
@@ -69,6 +81,28 @@ describe('authorization policies (e2e, suite "policy")', () => {
     assert.ok(sample(metrics, 'weft_authorization_denials_total', { reason: 'no-allow-policy-matched' }) > 0);
     await enforced(kubectl, () => kubectl(['apply', '-f', '-'], policy('allow-only', 'ALLOW', [{ from: { identities: [clientId] }, to: { ports: [8080] } }])), 'passing');
     kubectl(['delete', 'authorizationpolicy', 'allow-only', '-n', 'shop']);
+  });
+
+  it('a DENY by identity does not catch plaintext from outside the mesh (it proves no identity) in PERMISSIVE; STRICT keeps it out (docs/policy.md)', async () => {
+    // The loner runs outside the mesh (weft.dev/mesh=disabled) as ServiceAccount default:
+    // denying that identity names it, but its plaintext connections carry no identity.
+    const loner = pod(kubectl, 'shop', 'loner');
+    kubectl(['apply', '-f', '-'], policy('deny-default', 'DENY', [{ from: { identities: ['spiffe://cluster.local/ns/shop/sa/default'] } }]));
+    await eventually('the policy to be accepted', () => /True/.test(kubectl(['get', 'authorizationpolicy', 'deny-default', '-n', 'shop', '-o', 'jsonpath={.status.conditions[0].status}'])));
+    await sleep(1000);
+    const first = await nextTotals(loner);
+    const second = await nextTotals(loner);
+    assert.ok(second.ok > first.ok && second.failed === first.failed, `PERMISSIVE: the plaintext client is not denied by identity (${JSON.stringify(second)})`);
+    kubectl(['label', 'namespace', 'shop', 'weft.dev/mtls-mode=STRICT']);
+    try {
+      await enforcedFor(loner, 'failing');
+      const metrics = (await Promise.all(nodes.map(agentMetrics))).join('\n');
+      assert.ok(sample(metrics, 'weft_authorization_denials_total', { reason: 'strict-plaintext' }) > 0, 'STRICT: refused as plaintext');
+    } finally {
+      kubectl(['label', 'namespace', 'shop', 'weft.dev/mtls-mode-']);
+      kubectl(['delete', 'authorizationpolicy', 'deny-default', '-n', 'shop']);
+    }
+    await enforcedFor(loner, 'passing');
   });
 
   it('marks an accepted policy in its status, and a malformed one with the reason, without crashing anything', async () => {
