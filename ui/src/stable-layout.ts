@@ -39,6 +39,12 @@ interface Block {
   width: number;
   /** Rows reserved so far (the block grows downwards when it is full). */
   height: number;
+  /**
+   * Cells before this one (counted row by row from the block's corner) are taken for good —
+   * a cell is never given back — so the next node is looked for from here: placing n nodes
+   * costs n, not n².
+   */
+  next: number;
 }
 
 interface Cell {
@@ -113,7 +119,7 @@ export class StableLayout {
     if (column > 0 && column + width > shelfWidth) ({ column, row } = this.#nextShelf());
     // A namespace that grew past its block may have taken cells here: go below everything.
     if (!this.#isFree(column, row, width, height)) ({ column, row } = this.#nextShelf());
-    const block = { column, row, width, height };
+    const block = { column, row, width, height, next: 0 };
     for (let r = row; r < row + height; r++) {
       for (let c = column; c < column + width; c++) this.#reserve(c, r, namespace);
     }
@@ -149,19 +155,20 @@ export class StableLayout {
   }
 
   #placeIn(namespace: string, block: Block, id: string): void {
-    for (let row = block.row; ; row++) {
-      for (let column = block.column; column < block.column + block.width; column++) {
-        const cell = key(column, row);
-        const owner = this.#reserved.get(cell);
-        if (this.#occupied.has(cell) || (owner !== undefined && owner !== namespace)) continue;
-        if (owner === undefined) {
-          this.#reserve(column, row, namespace);
-          block.height = Math.max(block.height, row - block.row + 1);
-        }
-        this.#occupied.set(cell, id);
-        this.#positions.set(id, { x: column * this.#cellWidth, y: row * this.#cellHeight });
-        return;
+    for (let index = block.next; ; index++) {
+      const row = block.row + Math.floor(index / block.width);
+      const column = block.column + (index % block.width);
+      const cell = key(column, row);
+      const owner = this.#reserved.get(cell);
+      if (this.#occupied.has(cell) || (owner !== undefined && owner !== namespace)) continue;
+      if (owner === undefined) {
+        this.#reserve(column, row, namespace);
+        block.height = Math.max(block.height, row - block.row + 1);
       }
+      this.#occupied.set(cell, id);
+      this.#positions.set(id, { x: column * this.#cellWidth, y: row * this.#cellHeight });
+      block.next = index + 1;
+      return;
     }
   }
 }

@@ -3,8 +3,7 @@
 // comes with the control plane's integration tests.
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
-import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, it, type TestContext } from 'node:test';
 import { children, content } from '@weft/api/der';
 import { WorkloadIdentities, type CertificateSigner, type SignedChain } from './workload-identities.js';
 
@@ -38,6 +37,14 @@ class CheckingSigner implements CertificateSigner {
   }
 }
 
+/** Moves the mocked clock ms by ms, letting the promises each timer starts settle between. */
+async function advance(t: TestContext, ms: number): Promise<void> {
+  for (let i = 0; i < ms; i++) {
+    t.mock.timers.tick(1);
+    for (let turn = 0; turn < 5; turn++) await Promise.resolve();
+  }
+}
+
 describe('WorkloadIdentities', () => {
   it('fetches on demand, once for concurrent callers, with a key made here', async () => {
     const signer = new CheckingSigner(60_000);
@@ -50,46 +57,49 @@ describe('WorkloadIdentities', () => {
     identities.stop();
   });
 
-  it('renews at half-life (± jitter) with a new key, before expiry', async () => {
+  it('renews at half-life (± jitter) with a new key, before expiry (mocked clock)', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
     const signer = new CheckingSigner(1000);
     const identities = new WorkloadIdentities({ signer, renewAt: 0.5, jitter: 0.1 });
     const first = await identities.ensure(id);
-    await sleep(300);
-    assert.equal(signer.calls, 1, 'not renewed before 40 % of the lifetime');
-    await sleep(600);
-    assert.ok(signer.count() >= 2, 'renewed before expiry');
+    await advance(t, 399);
+    assert.equal(signer.count(), 1, 'not renewed before 40 % of the lifetime');
+    await advance(t, 201);
+    assert.equal(signer.count(), 2, 'renewed by 60 %, well before expiry');
     const second = identities.current(id);
     assert.ok(second && second.notAfter > first.notAfter);
     assert.notEqual(signer.keys[0], signer.keys[1], 'a new key each time');
     identities.stop();
   });
 
-  it('keeps the valid certificate while the CA fails, never one past expiry, and recovers by itself', async () => {
+  it('keeps the valid certificate while the CA fails, never one past expiry, and recovers by itself (mocked clock)', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
     const signer = new CheckingSigner(600);
-    const identities = new WorkloadIdentities({ signer, backoff: { initialMs: 50, maxMs: 100 } });
+    // No jitter: renewal at exactly 300 ms, then retries 50, 100, 100, … ms after each failure.
+    const identities = new WorkloadIdentities({ signer, jitter: 0, backoff: { initialMs: 50, maxMs: 100 } });
     await identities.ensure(id);
     signer.failing = true;
-    await sleep(400);
-    assert.ok(identities.current(id), 'still valid: kept while renewals fail');
-    await sleep(350);
+    await advance(t, 599);
+    assert.ok(identities.current(id), 'still valid 1 ms before expiry: kept while renewals fail');
+    await advance(t, 1);
     assert.equal(identities.current(id), undefined, 'expired: never handed out');
     await assert.rejects(identities.ensure(id), /CA unavailable/);
-    const failedCalls = signer.calls;
-    assert.ok(failedCalls >= 3, `retried with back-off (${failedCalls} calls)`);
+    assert.ok(signer.count() >= 5, `retried with back-off (${signer.count()} calls)`);
     signer.failing = false;
-    await sleep(250);
-    assert.ok(identities.current(id), 'recovered without a restart');
+    await advance(t, 100);
+    assert.ok(identities.current(id), 'recovered without a restart, at the next retry');
     identities.stop();
   });
 
-  it('forgets identities no pod uses any more, with their renewals', async () => {
+  it('forgets identities no pod uses any more, with their renewals (mocked clock)', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
     const signer = new CheckingSigner(300);
     const identities = new WorkloadIdentities({ signer });
     await identities.ensure(id);
     identities.release(id);
     assert.equal(identities.current(id), undefined);
     assert.deepEqual(identities.identities(), []);
-    await sleep(400);
+    await advance(t, 400);
     assert.equal(signer.count(), 1, 'no renewal after release');
     identities.stop();
     await assert.rejects(identities.ensure(id), (e: unknown) => e instanceof Error && 'code' in e && e.code === 'WEFT_IDENTITY_STOPPED');

@@ -95,7 +95,9 @@ export async function startHboneServer(options: HboneServerOptions): Promise<Htt
       stream.respond({ ':status': status, ...(reason ? { 'weft-refusal': reason } : {}) }, { endStream: status !== 200 });
     };
     if (!peerIdentity) {
-      options.onRefused('no-peer-identity');
+      // A connection refused at its handshake may still deliver the streams it sent at once:
+      // it was counted there.
+      if (!socket?.destroyed) options.onRefused('no-peer-identity');
       stream.close(constants.NGHTTP2_REFUSED_STREAM);
       return;
     }

@@ -24,6 +24,8 @@ const execFileAsync = promisify(execFile);
 export const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 export const trustDomain = 'cluster.local';
 export const vip = '198.18.10.10';
+/** How long app-client's `connect` waits for an answer: "fast" is judged against it. */
+export const appClientTimeoutMs = 5000;
 const log = createLogger({ component: 'test-agent', level: 'warn' });
 
 export type NodeName = 'node1' | 'node2';
