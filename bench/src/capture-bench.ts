@@ -10,6 +10,8 @@ import { fmt, percentile } from './stats.js';
 const batchSizes = [1, 10, 100];
 const rounds: Record<number, number> = { 1: 30, 10: 10, 100: 5 };
 const connections = 2000;
+/** Direct and captured runs, interleaved, each this many times. */
+const repetitions = 3;
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -52,17 +54,27 @@ async function lookupBench(lab: NetnsLab, cgroup: string, manager: CaptureManage
     return result.perConnectionUs;
   };
 
-  const direct = await run();
-  await manager.enroll({ uid: 'client', netnsPath: client, ips: [] });
-  const captured = await run();
-  await manager.unenroll('client');
+  // Interleaved, so a change in the machine's load moves both alike: direct, captured, direct, …
+  const direct: number[] = [];
+  const captured: number[] = [];
+  for (let repetition = 0; repetition < repetitions; repetition++) {
+    direct.push(await run());
+    await manager.enroll({ uid: 'client', netnsPath: client, ips: [] });
+    captured.push(await run());
+    await manager.unenroll('client');
+  }
   server.close();
+  const spread = (values: number[]): string => `${fmt(percentile(values, 50))} µs (${fmt(Math.min(...values))}…${fmt(Math.max(...values))})`;
+  const ratios = direct.map((d, i) => (captured[i] ?? Number.NaN) / d);
+  const costs = direct.map((d, i) => (captured[i] ?? Number.NaN) - d);
 
-  log(`\nper connection, ${connections} sequential connects from a pod (client process in the pod, server answers one byte):`);
-  log(`  direct (not enrolled)        ${fmt(direct)} µs`);
-  log(`  captured (the agent accepts ${fmt(captured)} µs   ratio captured/direct = ${fmt(captured / direct)}`);
+  log(`\nper connection, ${connections} sequential connects from a pod (client process in the pod, server answers one byte);`);
+  log(`median of ${repetitions} interleaved repetitions, with the spread (lowest…highest):`);
+  log(`  direct (not enrolled)        ${spread(direct)}`);
+  log(`  captured (the agent accepts  ${spread(captured)}`);
   log('   and reads the original destination)');
-  log(`  cost of capture              ${fmt(captured - direct)} µs per connection`);
+  log(`  ratio captured/direct        ${fmt(percentile(ratios, 50))} (${fmt(Math.min(...ratios))}…${fmt(Math.max(...ratios))})`);
+  log(`  cost of capture              ${spread(costs)} per connection`);
 }
 
 /** The agent's read of one original destination: a lookup-and-delete on weft_orig_dst. */

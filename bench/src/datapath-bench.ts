@@ -16,7 +16,7 @@ import { WeftError } from '@weft/api';
 import { AgentProcess, NetnsLab, ProcessOutput, agentMainPath, captureObjectPath, repoRoot } from '@weft/agent/testing';
 import { generateTrustAnchor, issueServingIdentity, startGrpcServer } from '@weft/control';
 import { trustingAuthority } from '@weft/control/testing';
-import { datapathGoals, formatDatapathReport, type DatapathFigures, type FixedRateFigures, type RatePoint, type RelayFixedRateFigures } from './datapath-report.js';
+import { datapathGoals, formatDatapathReport, type DatapathFigures, type FixedRateFigures, type FixedRateRun, type MaxRateRun, type RatePoint } from './datapath-report.js';
 import { Fortio, type LoadResult } from './fortio.js';
 import { writeStaticMeshConfig, type MeshMember } from './static-mesh-config.js';
 import { processUsage } from './process-usage.js';
@@ -29,9 +29,13 @@ const connectionCounts = [4, 16];
 const search = { connections: 16, stepSeconds: 5, p99LimitMs: 10, startQps: 1000, maxQps: 64_000, bisections: 4 };
 const idlePods = 100;
 const heldConnections = 500;
+/** Every verdict comes from this many interleaved repetitions (direct, meshed, relay, direct, …). */
+const repetitions = 3;
+/** Connections spread over this many client/server pod pairs: an mTLS session each. */
+const spreadPairs = 10;
 const caServerName = 'weft-control.weft-system.svc';
 const nodeNames: NodeName[] = ['node1', 'node2'];
-const holdConnections = fileURLToPath(new URL('./fixtures/hold-connections.js', import.meta.url));
+const holdConnectionsFixture = fileURLToPath(new URL('./fixtures/hold-connections.js', import.meta.url));
 const tcpRelay = fileURLToPath(new URL('./fixtures/tcp-relay.js', import.meta.url));
 /** Where the reference relays listen: as the agents' sockets are, in the client pod (loopback) and in the server pod. */
 const relayPorts = { outbound: 15001, inbound: 15008 } as const;
@@ -133,9 +137,13 @@ async function forEachNode<T>(agents: PerNode<AgentProcess>, run: (agent: AgentP
   return { node1, node2 };
 }
 
-/** Each agent's RSS: the median of 5 readings over 2 s, after a moment to settle. */
-async function rss(agents: PerNode<AgentProcess>, settleMs = 2000): Promise<PerNode<number>> {
-  await sleep(settleMs);
+/**
+ * Each agent's RSS: after a full garbage collection in each and the same 2 s to settle every
+ * time, the median of 5 readings over 2 s.
+ */
+async function rss(agents: PerNode<AgentProcess>): Promise<PerNode<number>> {
+  for (const node of nodeNames) agents[node].collectGarbage();
+  await sleep(2000);
   const samples: PerNode<number[]> = { node1: [], node2: [] };
   for (let i = 0; i < 5; i++) {
     for (const node of nodeNames) samples[node].push(processUsage(agents[node].pid).rssBytes);
@@ -181,14 +189,27 @@ async function measure(bench: Bench, path: BenchPath, qps: number, connections: 
         ? [topology.clientDirect, `http://${topology.serverDirect.ip}:8080/echo`]
         : [topology.clientDirect, `http://127.0.0.1:${relayPorts.outbound}/echo`];
   const cpuOf = (node: NodeName): number => (path === 'relay' ? processUsage(relays[node]).cpuSeconds : processUsage(agents[node].pid).cpuSeconds);
-  const counted = (): Promise<number> => agents.node1.metricTotal('weft_requests_total', { direction: 'outbound' });
-  const requestsBefore = await counted();
+  // Every counter of both agents: node1 sees the meshed requests outbound, node2 inbound.
+  const counted = async (): Promise<{ out1: number; in1: number; out2: number; in2: number }> => {
+    const [out1, in1, out2, in2] = await Promise.all([
+      agents.node1.metricTotal('weft_requests_total', { direction: 'outbound' }),
+      agents.node1.metricTotal('weft_requests_total', { direction: 'inbound' }),
+      agents.node2.metricTotal('weft_requests_total', { direction: 'outbound' }),
+      agents.node2.metricTotal('weft_requests_total', { direction: 'inbound' }),
+    ]);
+    return { out1, in1, out2, in2 };
+  };
+  const countedBefore = await counted();
   const before = { node1: cpuOf('node1'), node2: cpuOf('node2') };
   const result = await bench.fortio.load({ pod: client.netnsPath, cgroup: bench.cgroups.node1, url, qps, connections, seconds, resultPath: join(bench.work, 'fortio.json') });
   const after = { node1: cpuOf('node1'), node2: cpuOf('node2') };
-  const proxied = (await counted()) - requestsBefore;
-  if (path !== 'meshed' && proxied !== 0) throw new WeftError('WEFT_BENCH_WRONG_PATH', `the ${path} run went through the agent (${proxied} requests counted)`);
-  if (path === 'meshed' && proxied < result.requests) throw new WeftError('WEFT_BENCH_WRONG_PATH', `the meshed run made ${result.requests} requests but agent node1 counted ${proxied}: not everything was captured`);
+  const countedAfter = await counted();
+  const seen = { out1: countedAfter.out1 - countedBefore.out1, in1: countedAfter.in1 - countedBefore.in1, out2: countedAfter.out2 - countedBefore.out2, in2: countedAfter.in2 - countedBefore.in2 };
+  const total = seen.out1 + seen.in1 + seen.out2 + seen.in2;
+  if (path !== 'meshed' && total !== 0) throw new WeftError('WEFT_BENCH_WRONG_PATH', `the ${path} run went through an agent (requests counted: ${JSON.stringify(seen)})`);
+  if (path === 'meshed' && (seen.out1 < result.requests || seen.in2 < result.requests || seen.in1 !== 0 || seen.out2 !== 0)) {
+    throw new WeftError('WEFT_BENCH_WRONG_PATH', `the meshed run made ${result.requests} requests, but the agents counted ${JSON.stringify(seen)} (node1 outbound and node2 inbound must see every one, nothing else)`);
+  }
   return { result, cores: { node1: (after.node1 - before.node1) / result.seconds, node2: (after.node2 - before.node2) / result.seconds } };
 }
 
@@ -246,62 +267,91 @@ async function maxRate(bench: Bench, path: BenchPath): Promise<RatePoint | undef
   return good;
 }
 
+/**
+ * Opens `perPair` idle connections from each client pod to its server pod (TCP echo), checks
+ * the agents proxied them all, weighs the agents with them open, then closes them.
+ */
+async function holdConnections(bench: Bench, pairs: { client: string; server: string }[], perPair: number): Promise<{ before: PerNode<number>; with: PerNode<number> }> {
+  const before = await rss(bench.agents);
+  const opened = await bench.agents.node1.metricTotal('weft_tcp_connections_opened_total', { direction: 'outbound' });
+  bench.signal.throwIfAborted();
+  const holders = pairs.map(({ client, server }) => new ProcessOutput(bench.lab.spawn(client, process.execPath, [holdConnectionsFixture, server, '8078', String(perPair)], { cgroup: bench.cgroups.node1 })));
+  try {
+    for (const holder of holders) {
+      const holding = JSON.parse(await holder.waitFor((line) => line.startsWith('{'), 60_000)) as { held: number; failed: number };
+      if (holding.held !== perPair) throw new WeftError('WEFT_BENCH_CONNECTIONS_FAILED', `only ${holding.held} of ${perPair} connections opened (${holding.failed} failed): ${holder.stderr}`);
+    }
+    const meshed = (await bench.agents.node1.metricTotal('weft_tcp_connections_opened_total', { direction: 'outbound' })) - opened;
+    if (meshed < pairs.length * perPair) throw new WeftError('WEFT_BENCH_WRONG_PATH', `${pairs.length * perPair} connections held, but agent node1 opened ${meshed}`);
+    return { before, with: await rss(bench.agents) };
+  } finally {
+    for (const holder of holders) {
+      if (holder.child.pid !== undefined && holder.child.exitCode === null) process.kill(holder.child.pid, 'SIGTERM');
+      await holder.exit();
+    }
+  }
+}
+
 async function run(bench: Bench, fortioVersion: string): Promise<DatapathFigures> {
-  const { lab, topology, agents } = bench;
+  const { topology, agents } = bench;
   const loadAtStart = loadAverage();
   const meshPair: MeshMember[] = [
     { pod: topology.clientMesh, serviceAccount: 'client' },
     { pod: topology.serverMesh, serviceAccount: 'server' },
   ];
+  const spread: MeshMember[] = [
+    ...topology.spread.clients.map((pod, i) => ({ pod, serviceAccount: `spread-client-${i}` })),
+    ...topology.spread.servers.map((pod, i) => ({ pod, serviceAccount: `spread-server-${i}` })),
+  ];
   progress('both agents ready; weighing them idle (no pod enrolled)');
-  const idle = await rss(agents, 3000);
+  const idle = await rss(agents);
 
   progress('enrolling the meshed client and server pods');
   await applyMesh(bench, 'mesh', meshPair);
   const beforePods = await rss(agents);
   progress(`enrolling ${idlePods} more pods (${idlePods / 2} per node, each its own identity)`);
-  await applyMesh(bench, 'mesh+idle', [...meshPair, ...topology.idle.map((pod, i) => ({ pod, serviceAccount: `idle-${i}` }))]);
+  const withIdle = [...meshPair, ...topology.idle.map((pod, i) => ({ pod, serviceAccount: `idle-${i}` }))];
+  await applyMesh(bench, 'mesh+idle', withIdle);
   const withPods = await rss(agents);
 
-  progress(`opening ${heldConnections} idle meshed connections (client pod → server pod, TCP echo)`);
-  const beforeConnections = await rss(agents, 1000);
-  const opened = await bench.agents.node1.metricTotal('weft_tcp_connections_opened_total', { direction: 'outbound' });
-  bench.signal.throwIfAborted();
-  const holder = new ProcessOutput(lab.spawn(topology.clientMesh.netnsPath, process.execPath, [holdConnections, topology.serverMesh.ip, '8078', String(heldConnections)], { cgroup: bench.cgroups.node1 }));
-  const holding = JSON.parse(await holder.waitFor((line) => line.startsWith('{'), 60_000)) as { held: number; failed: number };
-  if (holding.held !== heldConnections) throw new WeftError('WEFT_BENCH_CONNECTIONS_FAILED', `only ${holding.held} of ${heldConnections} connections opened (${holding.failed} failed): ${holder.stderr}`);
-  const meshedConnections = (await bench.agents.node1.metricTotal('weft_tcp_connections_opened_total', { direction: 'outbound' })) - opened;
-  if (meshedConnections < heldConnections) throw new WeftError('WEFT_BENCH_WRONG_PATH', `${heldConnections} connections held, but agent node1 opened ${meshedConnections}`);
-  const withConnections = await rss(agents);
-  const holderPid = holder.child.pid;
-  if (holderPid !== undefined) process.kill(holderPid, 'SIGTERM');
-  await holder.exit();
+  progress(`opening ${heldConnections} idle meshed connections between one pod pair (one mTLS session)`);
+  const onePair = await holdConnections(bench, [{ client: topology.clientMesh.netnsPath, server: topology.serverMesh.ip }], heldConnections);
+  progress(`opening ${heldConnections} idle meshed connections spread over ${spreadPairs} pod pairs (an mTLS session each)`);
+  await applyMesh(bench, 'mesh+idle+spread', [...withIdle, ...spread]);
+  const spreadHeld = await holdConnections(
+    bench,
+    topology.spread.clients.map((client, i) => ({ client: client.netnsPath, server: topology.spread.servers[i]?.ip ?? '' })),
+    heldConnections / spreadPairs,
+  );
+  await applyMesh(bench, 'mesh+idle+2', withIdle);
 
   progress(`warming up the three paths (3 s each at ${rate} req/s)`);
   for (const path of ['direct', 'meshed', 'relay'] as const) requireNoErrors(`${path} warm-up`, (await measure(bench, path, rate, search.connections, 3)).result);
 
   const fixedRate: FixedRateFigures[] = [];
-  const relayFixedRate: RelayFixedRateFigures[] = [];
   for (const connections of connectionCounts) {
-    progress(`${rate} req/s over ${connections} connections for ${fixedSeconds} s: direct…`);
-    const direct = await measure(bench, 'direct', rate, connections, fixedSeconds);
-    progress(`${rate} req/s over ${connections} connections for ${fixedSeconds} s: meshed…`);
-    const meshed = await measure(bench, 'meshed', rate, connections, fixedSeconds);
-    fixedRate.push({
-      connections,
-      direct: requireNoErrors('direct', direct.result),
-      meshed: requireNoErrors('meshed', meshed.result),
-      agentCores: { direct: direct.cores, meshed: meshed.cores },
-    });
-    progress(`${rate} req/s over ${connections} connections for ${fixedSeconds} s: through the reference relays…`);
-    const relayed = await measure(bench, 'relay', rate, connections, fixedSeconds);
-    relayFixedRate.push({ connections, relay: requireNoErrors('relay', relayed.result), relayCores: relayed.cores });
+    const runs: FixedRateRun[] = [];
+    for (let repetition = 1; repetition <= repetitions; repetition++) {
+      const one = async (path: BenchPath): Promise<{ result: LoadResult; cores: PerNode<number> }> => {
+        progress(`${rate} req/s over ${connections} connections for ${fixedSeconds} s (${repetition} of ${repetitions}): ${path}…`);
+        const measured = await measure(bench, path, rate, connections, fixedSeconds);
+        requireNoErrors(path, measured.result);
+        return measured;
+      };
+      const direct = await one('direct');
+      const meshed = await one('meshed');
+      const relay = await one('relay');
+      runs.push({ direct: direct.result, meshed: meshed.result, relay: relay.result, cores: { direct: direct.cores, meshed: meshed.cores, relay: relay.cores } });
+    }
+    fixedRate.push({ connections, runs });
   }
 
-  progress(`searching the highest rate with p99 < ${search.p99LimitMs} ms (${search.connections} connections, ${search.stepSeconds} s steps)`);
-  const maxDirect = await maxRate(bench, 'direct');
-  const maxMeshed = await maxRate(bench, 'meshed');
-  const maxRelay = await maxRate(bench, 'relay');
+  progress(`searching the highest rate with p99 < ${search.p99LimitMs} ms (${search.connections} connections, ${search.stepSeconds} s steps), ${repetitions} times, interleaved`);
+  const maxRates: MaxRateRun[] = [];
+  for (let repetition = 1; repetition <= repetitions; repetition++) {
+    progress(`rate search ${repetition} of ${repetitions}`);
+    maxRates.push({ direct: await maxRate(bench, 'direct'), meshed: await maxRate(bench, 'meshed'), relay: await maxRate(bench, 'relay') });
+  }
   const afterLoad = await rss(agents);
 
   return {
@@ -309,10 +359,19 @@ async function run(bench: Bench, fortioVersion: string): Promise<DatapathFigures
     loadAverage: { start: loadAtStart, end: loadAverage() },
     rate,
     seconds: fixedSeconds,
+    repetitions,
     fixedRate,
-    maxRate: { connections: search.connections, stepSeconds: search.stepSeconds, p99LimitMs: search.p99LimitMs, direct: maxDirect, meshed: maxMeshed },
-    reference: { fixedRate: relayFixedRate, maxRate: maxRelay },
-    memory: { idle, pods: idlePods, beforePods, withPods, connections: heldConnections, beforeConnections, withConnections, afterLoad },
+    maxRate: { connections: search.connections, stepSeconds: search.stepSeconds, p99LimitMs: search.p99LimitMs, runs: maxRates },
+    memory: {
+      idle,
+      pods: idlePods,
+      beforePods,
+      withPods,
+      connections: heldConnections,
+      onePair,
+      spread: { pairs: spreadPairs, ...spreadHeld },
+      afterLoad,
+    },
   };
 }
 
@@ -336,7 +395,7 @@ async function main(): Promise<void> {
     progress('building two nodes and their pods in network namespaces');
     const lab = NetnsLab.create();
     teardown.add('the network lab', () => lab.cleanup());
-    const topology = buildTwoNodeTopology(lab, { idlePods });
+    const topology = buildTwoNodeTopology(lab, { idlePods, spreadPairs });
     const cgroups = { node1: lab.cgroup('node1'), node2: lab.cgroup('node2') };
     const pinRoots = { node1: lab.bpffs(), node2: lab.bpffs() };
     const work = mkdtempSync(join(tmpdir(), 'weft-datapath-bench-'));
@@ -355,6 +414,7 @@ async function main(): Promise<void> {
     progress('starting fortio echo servers in the two server pods');
     await fortio.server(topology.serverDirect.netnsPath);
     await fortio.server(topology.serverMesh.netnsPath);
+    for (const server of topology.spread.servers) await fortio.server(server.netnsPath);
 
     progress(`starting one weft-agent process per node${agentNodeFlags.length > 0 ? ` (node flags: ${agentNodeFlags.join(' ')})` : ''}`);
     const configPaths = { node1: join(work, 'node1.json'), node2: join(work, 'node2.json') };
@@ -371,7 +431,8 @@ async function main(): Promise<void> {
         trustBundlePath,
         tokenPath,
         cpuProfileDir,
-        nodeFlags: agentNodeFlags,
+        // --expose-gc: memory is read after a full collection (AgentProcess.collectGarbage).
+        nodeFlags: ['--expose-gc', ...agentNodeFlags],
       });
       // Before the lab (added earlier, so undone later): the agent must be gone before its cgroup and pins.
       teardown.add(`weft-agent ${node}`, async () => {

@@ -19,7 +19,8 @@ export interface BenchPod {
  * Each routed pod is on a /24 of its own behind a veth to its node; the other node reaches
  * it through its node. The `idle` pods (198.19.100.x on loopback, alternately placed on
  * the two nodes) are only enrolled, to weigh what a pod costs the agent; nothing routes
- * to them. No namespace has a default route.
+ * to them. The `spread` pairs (clients 198.19.10+i.2 on node1, servers 198.19.40+i.2 on
+ * node2) weigh connections spread over many mTLS sessions. No namespace has a default route.
  */
 export interface TwoNodeTopology {
   nodes: Record<NodeName, string>;
@@ -28,10 +29,13 @@ export interface TwoNodeTopology {
   serverDirect: BenchPod;
   serverMesh: BenchPod;
   idle: BenchPod[];
+  /** Client pods on node1 and server pods on node2, paired by index, each its own identity. */
+  spread: { clients: BenchPod[]; servers: BenchPod[] };
 }
 
-export function buildTwoNodeTopology(lab: NetnsLab, options: { idlePods: number }): TwoNodeTopology {
+export function buildTwoNodeTopology(lab: NetnsLab, options: { idlePods: number; spreadPairs?: number }): TwoNodeTopology {
   if (options.idlePods > 254) throw new RangeError(`at most 254 idle pods fit in 198.19.100.0/24, not ${options.idlePods}`);
+  if ((options.spreadPairs ?? 0) > 30) throw new RangeError(`at most 30 spread pairs fit in 198.19.10-69.0/24, not ${options.spreadPairs ?? 0}`);
   const nodes = { node1: lab.addNamespace('n1'), node2: lab.addNamespace('n2') };
   const nodeIp = { node1: '198.18.0.11', node2: '198.18.0.12' };
   lab.link({ netnsPath: nodes.node1, device: 'fab0', cidr: `${nodeIp.node1}/24` }, { netnsPath: nodes.node2, device: 'fab0', cidr: `${nodeIp.node2}/24` });
@@ -63,5 +67,9 @@ export function buildTwoNodeTopology(lab: NetnsLab, options: { idlePods: number 
     clientMesh: routed('cmesh', 'node1', 3),
     serverMesh: routed('smesh', 'node2', 4),
     idle,
+    spread: {
+      clients: Array.from({ length: options.spreadPairs ?? 0 }, (_, i) => routed(`cs${i}`, 'node1', 10 + i)),
+      servers: Array.from({ length: options.spreadPairs ?? 0 }, (_, i) => routed(`ss${i}`, 'node2', 40 + i)),
+    },
   };
 }

@@ -137,6 +137,11 @@ export class AgentProcess {
     });
   }
 
+  /** Asks for a full garbage collection (SIGUSR2; the agent must run with --expose-gc). */
+  collectGarbage(): void {
+    process.kill(this.pid, 'SIGUSR2');
+  }
+
   /** How many warn and error lines the agent logged, and the first few of them. */
   complaints(): { count: number; first: string[] } {
     return { count: this.#complaintCount, first: [...this.#complaints] };
