@@ -4,13 +4,13 @@ import { CaptureManager, captureDefaults, type CaptureOptions, type CapturedConn
 import type { InheritedSockets, PodSockets } from './handover/index.js';
 import { WorkloadIdentities, type CertificateSigner } from './identity/index.js';
 import type { EdgeStats } from './telemetry/index.js';
-import { HbonePool } from './proxy/hbone-pool.js';
-import { InboundProxy } from './proxy/inbound.js';
+import { HbonePool } from './proxy/transport/hbone-pool.js';
+import { InboundProxy } from './proxy/tcp/inbound.js';
 import { ConnectionDrain } from './proxy/connection-drain.js';
-import { OutboundProxy } from './proxy/outbound.js';
-import { ProxyMetrics } from './proxy/proxy-metrics.js';
-import { TlsContexts } from './proxy/tls-contexts.js';
-import { WorkloadListeners } from './proxy/workload-listeners.js';
+import { OutboundProxy } from './proxy/tcp/outbound.js';
+import { ProxyMetrics } from './proxy/metrics/proxy-metrics.js';
+import { TlsContexts } from './proxy/transport/tls-contexts.js';
+import { WorkloadListeners } from './proxy/transport/workload-listeners.js';
 import { MeshState, spiffeIdOf, type MeshSnapshot, type MeshView, type Workload } from './state/index.js';
 
 export interface AgentOptions {

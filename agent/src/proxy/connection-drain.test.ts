@@ -9,9 +9,9 @@ import net from 'node:net';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { ConnectionDrain } from './connection-drain.js';
-import { serveProxied } from './proxied-connection.js';
-import { ProxyMetrics, unknownPeer } from './proxy-metrics.js';
-import { TrafficObserver } from './traffic-observer.js';
+import { serveProxied } from './tcp/proxied-connection.js';
+import { ProxyMetrics, unknownPeer } from './metrics/proxy-metrics.js';
+import { TrafficObserver } from './observe/traffic-observer.js';
 
 const request = Buffer.from('GET /a HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1');
 const response = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 'latin1');

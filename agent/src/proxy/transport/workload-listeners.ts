@@ -1,8 +1,8 @@
 import type { Http2SecureServer, ServerHttp2Session } from 'node:http2';
 import { isIPv6 } from 'node:net';
 import { listenInNetns } from '@weft/native';
-import type { WorkloadCertificateSource } from '../identity/index.js';
-import { spiffeIdOf, type Workload } from '../state/index.js';
+import type { WorkloadCertificateSource } from '../../identity/index.js';
+import { spiffeIdOf, type Workload } from '../../state/index.js';
 import { startHboneServer, type HboneRefusal, type HboneTunnel } from './hbone-server.js';
 import type { TlsContexts } from './tls-contexts.js';
 

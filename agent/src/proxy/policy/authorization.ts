@@ -1,4 +1,4 @@
-import type { AuthorizationPolicy, PolicyRule, Workload } from '../state/index.js';
+import type { AuthorizationPolicy, PolicyRule, Workload } from '../../state/index.js';
 
 /** Who is connecting, as far as the inbound side knows. */
 export interface AuthorizationSource {

@@ -1,10 +1,10 @@
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { AppProtocolHint } from '../state/index.js';
-import type { ConnectionLabels, ProxyMetrics } from './proxy-metrics.js';
-import type { ConnectionDrain } from './connection-drain.js';
+import type { AppProtocolHint } from '../../state/index.js';
+import type { ConnectionLabels, ProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { ConnectionDrain } from '../connection-drain.js';
 import { splice } from './splice.js';
-import { TrafficObserver } from './traffic-observer.js';
+import { TrafficObserver } from '../observe/traffic-observer.js';
 
 /**
  * Nagle's algorithm holds a small write while an earlier one is unacknowledged (a head

@@ -1,5 +1,5 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
-import type { WorkloadCertificate } from '../identity/index.js';
+import type { WorkloadCertificate } from '../../identity/index.js';
 
 /**
  * One TLS context per workload certificate (building one parses the chain and key: too

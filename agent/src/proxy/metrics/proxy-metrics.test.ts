@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Histogram, Registry } from 'prom-client';
-import { EdgeStats } from '../telemetry/index.js';
-import type { HttpExchange } from './http-exchange.js';
+import { EdgeStats } from '../../telemetry/index.js';
+import type { HttpExchange } from '../observe/http-exchange.js';
 import { ProxyMetrics, type ConnectionLabels } from './proxy-metrics.js';
 import { TalliedHistogram } from './tallied-histogram.js';
 

@@ -2,13 +2,13 @@ import { isIPv6, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@weft/api';
 import { connectInNetns } from '@weft/native';
-import type { CapturedConnection } from '../capture/index.js';
-import { spiffeIdOf, type AppProtocolHint, type MeshView, type Workload } from '../state/index.js';
-import { HboneError, type HbonePool } from './hbone-pool.js';
+import type { CapturedConnection } from '../../capture/index.js';
+import { spiffeIdOf, type AppProtocolHint, type MeshView, type Workload } from '../../state/index.js';
+import { HboneError, type HbonePool } from '../transport/hbone-pool.js';
 import { peerOf, type InboundProxy } from './inbound.js';
-import type { ConnectionDrain } from './connection-drain.js';
+import type { ConnectionDrain } from '../connection-drain.js';
 import { serveProxied } from './proxied-connection.js';
-import { unknownPeer, type ConnectionLabels, type ProxyMetrics } from './proxy-metrics.js';
+import { unknownPeer, type ConnectionLabels, type ProxyMetrics } from '../metrics/proxy-metrics.js';
 
 export interface OutboundOptions {
   /** This agent's node: destinations here take the fast path. */

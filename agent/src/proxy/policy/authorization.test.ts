@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AuthorizationPolicy, PolicyRule, Workload } from '../state/index.js';
+import type { AuthorizationPolicy, PolicyRule, Workload } from '../../state/index.js';
 import { authorize, type AuthorizationSource } from './authorization.js';
 
 const destination: Workload = {

@@ -2,12 +2,12 @@ import { isIPv6, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@weft/api';
 import { connectInNetns } from '@weft/native';
-import type { CapturedConnection } from '../capture/index.js';
-import { spiffeIdOf, type MeshView, type Workload } from '../state/index.js';
-import { authorize } from './authorization.js';
-import type { HboneTunnel } from './hbone-server.js';
-import { unknownPeer, type ConnectionLabels, type MetricPeer, type ProxyMetrics } from './proxy-metrics.js';
-import type { ConnectionDrain } from './connection-drain.js';
+import type { CapturedConnection } from '../../capture/index.js';
+import { spiffeIdOf, type MeshView, type Workload } from '../../state/index.js';
+import { authorize } from '../policy/authorization.js';
+import type { HboneTunnel } from '../transport/hbone-server.js';
+import { unknownPeer, type ConnectionLabels, type MetricPeer, type ProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { ConnectionDrain } from '../connection-drain.js';
 import { serveProxied } from './proxied-connection.js';
 
 export interface InboundOptions {

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { WeftError } from '@weft/api';
 import { connectInNetns, NativeError } from '@weft/native';
-import type { WorkloadCertificate, WorkloadCertificateSource } from '../identity/index.js';
+import type { WorkloadCertificate, WorkloadCertificateSource } from '../../identity/index.js';
 import { hboneServerName, hboneWindowBytes } from './hbone-server.js';
 import { peerSpiffeId } from './peer-identity.js';
 import type { TlsContexts } from './tls-contexts.js';

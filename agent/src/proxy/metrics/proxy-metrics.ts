@@ -1,7 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
 import type { TelemetryPeer } from '@weft/api';
-import type { EdgeCounter, EdgeStats } from '../telemetry/edge-stats.js';
-import type { HttpExchange } from './http-exchange.js';
+import type { EdgeCounter, EdgeStats } from '../../telemetry/edge-stats.js';
+import type { HttpExchange } from '../observe/http-exchange.js';
 import { TalliedHistogram, type HistogramSeries } from './tallied-histogram.js';
 
 /** One side of a connection as metrics name it; "unknown" where the mesh does not know it. */

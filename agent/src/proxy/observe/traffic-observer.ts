@@ -1,4 +1,4 @@
-import type { AppProtocolHint } from '../state/index.js';
+import type { AppProtocolHint } from '../../state/index.js';
 import type { HttpExchange } from './http-exchange.js';
 import { Http1Observer } from './http1-observer.js';
 import { Http2Observer } from './http2-observer.js';

@@ -1,6 +1,6 @@
 import { constants, createSecureServer, type Http2SecureServer, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
-import type { WorkloadCertificateSource } from '../identity/index.js';
+import type { WorkloadCertificateSource } from '../../identity/index.js';
 import { peerSpiffeId } from './peer-identity.js';
 import type { TlsContexts } from './tls-contexts.js';
 
