@@ -1,15 +1,18 @@
 // Test image "weft.dev/test/http-load": a steady HTTP/1.1 client. GETs each URL given as an
 // argument in turn, RATE requests per second in all (default 20), each on a new
 // connection — so every request shows whether capture applies at that moment — or, with
-// KEEPALIVE=<n>, over n keep-alive connections. Prints one JSON line per second with the
-// totals so far: {"ok","failed","errors":{code:n},"status":{code:n}}.
+// KEEPALIVE=<n>, over n keep-alive connections; with DELAY=<seconds>, the first request
+// waits that long (a connection kept for ever must open after the pod is enrolled, or it
+// stays outside the mesh). Prints one JSON line per second with the totals so far:
+// {"ok","failed","errors":{code:n},"status":{code:n}}.
 import { Agent, request } from 'node:http';
 
 const urls = process.argv.slice(2);
 const rate = Number(process.env.RATE ?? 20);
 const keepAlive = Number(process.env.KEEPALIVE ?? 0);
-if (urls.length === 0 || !Number.isFinite(rate) || rate <= 0 || !Number.isInteger(keepAlive) || keepAlive < 0) {
-  process.stderr.write('usage: http-load <url>… (RATE=<requests per second>, KEEPALIVE=<connections>)\n');
+const delaySeconds = Number(process.env.DELAY ?? 0);
+if (urls.length === 0 || !Number.isFinite(rate) || rate <= 0 || !Number.isInteger(keepAlive) || keepAlive < 0 || !Number.isFinite(delaySeconds) || delaySeconds < 0) {
+  process.stderr.write('usage: http-load <url>… (RATE=<requests per second>, KEEPALIVE=<connections>, DELAY=<seconds>)\n');
   process.exit(2);
 }
 const agent = keepAlive > 0 ? new Agent({ keepAlive: true, maxSockets: keepAlive }) : false;
@@ -36,7 +39,7 @@ function once(url: string): void {
 }
 
 let next = 0;
-setInterval(() => once(urls[next++ % urls.length] ?? ''), 1000 / rate);
+setTimeout(() => setInterval(() => once(urls[next++ % urls.length] ?? ''), 1000 / rate), delaySeconds * 1000);
 setInterval(() => process.stdout.write(`${JSON.stringify(totals)}\n`), 1000);
 process.on('SIGTERM', () => {
   process.stdout.write(`${JSON.stringify(totals)}\n`);

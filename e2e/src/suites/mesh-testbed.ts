@@ -122,8 +122,9 @@ export function pod(kubectl: Kubectl, namespace: string, name: string): Pod {
 
 /** The last totals line of an http-load container. */
 export function loadTotals(p: Pod, container = 'load'): LoadTotals {
-  const lines = containerLog(p.metadata.uid, container).trim().split('\n');
-  return JSON.parse(lines.at(-1) ?? '{}') as LoadTotals;
+  const last = containerLog(p.metadata.uid, container).trim().split('\n').at(-1) ?? '';
+  // Nothing printed yet: nothing sent yet.
+  return last === '' ? { ok: 0, failed: 0, errors: {}, status: {} } : (JSON.parse(last) as LoadTotals);
 }
 
 /** Waits for the next totals line, so what is read covers requests made from now on. */

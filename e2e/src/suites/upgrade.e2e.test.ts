@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually, podsOf, type Pod } from '../testbed/testbed-client.js';
 import { chartPath, helm, testbedValues } from '../testbed/weft-chart.js';
-import { agentState, deployShop, nextTotals, pod, podPids, startMeshTestbed, startWireWatch, type Kubectl } from './mesh-testbed.js';
+import { agentState, deployShop, loadTotals, nextTotals, pod, podPids, startMeshTestbed, startWireWatch, type Kubectl } from './mesh-testbed.js';
 
 const nodes = ['node1', 'node2'];
 
@@ -24,7 +24,7 @@ spec:
   containers:
     - name: load
       image: weft.dev/test/http-load
-      env: [{ name: RATE, value: "100" }, { name: KEEPALIVE, value: "4" }]
+      env: [{ name: RATE, value: "100" }, { name: KEEPALIVE, value: "4" }, { name: DELAY, value: "5" }]
       args: ["http://${serverIp}:8080/"]
 `;
 
@@ -40,6 +40,11 @@ describe('helm upgrade during traffic (e2e, suite "upgrade")', () => {
     const remote = pods.servers.find((p) => p.spec.nodeName === 'node2')?.status.podIP;
     assert.ok(remote, 'a server runs on node2');
     kubectl(['apply', '-f', '-'], keepAliveClient(remote));
+    // Its connections are kept for ever: they must open after the pod is enrolled, or they
+    // stay outside the mesh (capture is at connect(), docs/NOTES.md).
+    await eventually('the keep-alive client to be enrolled', async () => (await agentState('node1')).enrolled.some((w) => w.name === 'steady'), 30_000);
+    const atEnrollment = loadTotals(pod(kubectl, 'shop', 'steady'));
+    assert.equal(atEnrollment.ok + atEnrollment.failed, 0, 'the keep-alive client was enrolled before its first request (raise its DELAY)');
     await eventually('the keep-alive client to be served', async () => {
       const first = await nextTotals(pod(kubectl, 'shop', 'steady'));
       const second = await nextTotals(pod(kubectl, 'shop', 'steady'));
